@@ -1,0 +1,163 @@
+// Finding things on disk: test files from globs, test ids from a list file, file sizes for the no-history estimate,
+// and report/timing files as bytes for the core. Paths come out relative to the base directory, with `/`.
+
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as glob from '@actions/glob';
+
+/** Largest report or timing file read (bytes); larger ones are skipped with a warning. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Code-point order, independent of the locale: discovered ids are sorted with it so plans are deterministic. */
+export function byCodePoint(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `p` relative to `base`, with forward slashes (test ids use `/` on every OS). */
+export function relativePath(base, p) {
+  const rel = path.relative(base, p);
+  return rel.split(path.sep).join('/');
+}
+
+/**
+ * Light path normalisation for ids typed by hand or printed by a collector, the same rules the core's
+ * `normalize_path` applies, to the file part only (before the first `::`): `\` → `/`, leading `./` removed,
+ * `//` collapsed.
+ */
+export function normalizeId(id) {
+  const cut = id.indexOf('::');
+  let file = cut === -1 ? id : id.slice(0, cut);
+  const rest = cut === -1 ? '' : id.slice(cut);
+  file = file.replaceAll('\\', '/').replace(/\/{2,}/g, '/');
+  while (file.startsWith('./')) file = file.slice(2);
+  return file + rest;
+}
+
+/** Makes each glob pattern relative to `base` (keeping a leading `!`), as @actions/glob resolves from the cwd. */
+export function anchorPatterns(patterns, base) {
+  return patterns.map((p) => {
+    const negated = p.startsWith('!');
+    const body = negated ? p.slice(1) : p;
+    const anchored = path.isAbsolute(body) ? body : path.join(base, body);
+    return (negated ? '!' : '') + anchored;
+  });
+}
+
+/** Files (not directories) matched by the globs, relative to `base`, sorted, unique. */
+export async function globFiles(patterns, base) {
+  if (patterns.length === 0) return [];
+  const globber = await glob.create(anchorPatterns(patterns, base).join('\n'), {
+    matchDirectories: false,
+    implicitDescendants: false,
+    followSymbolicLinks: true,
+  });
+  const found = await globber.glob();
+  return [...new Set(found.map((f) => relativePath(base, f)))].sort(byCodePoint);
+}
+
+/**
+ * Test ids from a list file: one id a line. Skips blank lines, pytest's closing lines ("12 tests collected in
+ * 0.03s", "no tests ran", "1/3 tests collected (2 deselected)") and everything from pytest's first `=====` section
+ * header on (warnings and errors summaries). Duplicates are dropped, each one reported.
+ * Returns { ids, skipped, duplicates } with ids in first-seen order.
+ */
+export function parseTestList(text) {
+  const ids = [];
+  const seen = new Set();
+  const duplicates = [];
+  let skipped = 0;
+  let inSection = false;
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '') continue;
+    if (inSection || isPytestClosingLine(line)) {
+      skipped += 1;
+      continue;
+    }
+    if (/^={3,}/.test(line)) {
+      inSection = true;
+      skipped += 1;
+      continue;
+    }
+    const id = normalizeId(line);
+    if (seen.has(id)) {
+      duplicates.push(id);
+      continue;
+    }
+    seen.add(id);
+    ids.push(id);
+  }
+  return { ids, skipped, duplicates };
+}
+
+/** The lines pytest prints after the ids of `--collect-only -q`. */
+function isPytestClosingLine(line) {
+  return (
+    /^(\d+(\/\d+)?|no) tests? (collected|ran|deselected|selected)\b/.test(line) ||
+    /^\d+ (errors?|warnings?)\b.* in [\d.]+s/.test(line) ||
+    /^-- Docs: https?:\/\//.test(line)
+  );
+}
+
+/** Reads a test list file relative to `base`; returns the same as parseTestList. */
+export async function readTestList(file, base) {
+  const text = await readFile(path.resolve(base, file), 'utf8');
+  return parseTestList(text);
+}
+
+/**
+ * A size per test for the no-history estimate: for a file id, the file's bytes; for `file::…` ids, the file's
+ * bytes shared equally by the listed ids of that file; null when the file cannot be read.
+ */
+export async function testSizes(ids, base) {
+  const perFile = new Map();
+  for (const id of ids) {
+    const cut = id.indexOf('::');
+    const file = cut === -1 ? id : id.slice(0, cut);
+    perFile.set(file, (perFile.get(file) ?? 0) + 1);
+  }
+  const bytes = new Map();
+  await Promise.all(
+    [...perFile.keys()].map(async (file) => {
+      try {
+        const info = await stat(path.resolve(base, file));
+        bytes.set(file, info.isFile() ? info.size : null);
+      } catch {
+        bytes.set(file, null);
+      }
+    }),
+  );
+  return ids.map((id) => {
+    const cut = id.indexOf('::');
+    const file = cut === -1 ? id : id.slice(0, cut);
+    const size = bytes.get(file);
+    return size == null ? null : size / perFile.get(file);
+  });
+}
+
+/**
+ * Report or timing files matched by the globs, as [{ name, data }] with name relative to `base`. A file that
+ * cannot be read, or is larger than MAX_FILE_BYTES, becomes a warning. Returns { files, warnings }.
+ */
+export async function readMatchedFiles(patterns, base, what) {
+  const warnings = [];
+  const names = await globFiles(patterns, base);
+  if (patterns.length > 0 && names.length === 0) {
+    warnings.push(`no ${what} file matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
+  }
+  const files = [];
+  for (const name of names) {
+    const full = path.resolve(base, name);
+    try {
+      const info = await stat(full);
+      if (info.size > MAX_FILE_BYTES) {
+        warnings.push(`${what} ${JSON.stringify(name)} skipped: ${info.size} bytes, over ${MAX_FILE_BYTES}`);
+        continue;
+      }
+      files.push({ name, data: new Uint8Array(await readFile(full)) });
+    } catch (error) {
+      warnings.push(`${what} ${JSON.stringify(name)} could not be read: ${error.message}`);
+    }
+  }
+  return { files, warnings };
+}

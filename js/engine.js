@@ -1,0 +1,190 @@
+// The door to the Rust core: loads the wasm once, wraps `plan`/`record`/`version`, turns core errors into
+// InputError (a request the user got wrong) or EngineError (with context), and keeps one last-resort splitter for
+// the case where the wasm itself cannot run — so a broken engine still gives a plan that runs every test once.
+
+import { readFileSync } from 'node:fs';
+import { initSync, plan as wasmPlan, record as wasmRecord, version as wasmVersion } from '../pkg/timeshard.js';
+import { InputError } from './inputs.js';
+
+/** An error from the core or from loading it; `operation` says which call failed. */
+export class EngineError extends Error {
+  constructor(operation, message, cause) {
+    super(`timeshard core, ${operation}: ${message}`, cause ? { cause } : undefined);
+    this.name = 'EngineError';
+    this.operation = operation;
+    this.coreMessage = message;
+  }
+}
+
+let loaded = false;
+
+/**
+ * Reads and instantiates the wasm module, once. In dist/ the .wasm sits next to the bundle; when running from
+ * js/ (tests, development) it is the wasm-pack output in ../pkg/.
+ */
+export function loadEngine() {
+  if (loaded) return;
+  const candidates = [
+    new URL('./timeshard_bg.wasm', import.meta.url),
+    new URL('../pkg/timeshard_bg.wasm', import.meta.url),
+  ];
+  let bytes = null;
+  const tried = [];
+  for (const url of candidates) {
+    try {
+      bytes = readFileSync(url);
+      break;
+    } catch (error) {
+      tried.push(`${url.pathname}: ${error.code ?? error.message}`);
+    }
+  }
+  if (bytes === null) {
+    throw new EngineError('load', `timeshard_bg.wasm not found (${tried.join('; ')})`);
+  }
+  try {
+    initSync({ module: bytes });
+  } catch (error) {
+    throw new EngineError('load', `the wasm module did not instantiate: ${error.message}`, error);
+  }
+  loaded = true;
+}
+
+/** Turns an error thrown by a wasm export into InputError or EngineError. */
+export function translateError(operation, error) {
+  const message = error instanceof Error ? error.message : String(error);
+  // The core words request problems as ``input `name`: detail`` (crate::Error::input).
+  const match = /^input `([^`]+)`: ([\s\S]*)$/i.exec(message);
+  if (match) return new InputError(match[1], match[2]);
+  return new EngineError(operation, message, error instanceof Error ? error : undefined);
+}
+
+function call(operation, fn, request) {
+  loadEngine();
+  try {
+    return fn(request);
+  } catch (error) {
+    throw translateError(operation, error);
+  }
+}
+
+/** The core's version string. */
+export function engineVersion() {
+  return call('version', () => wasmVersion(), undefined);
+}
+
+/** Plans a split; `request` as in the wasm contract. Returns the plan object. */
+export function plan(request) {
+  return call('plan', wasmPlan, request);
+}
+
+/** Merges reports into a store; returns { store, summary }. */
+export function record(request) {
+  return call('record', wasmRecord, request);
+}
+
+/**
+ * Plans, degrading instead of failing: when the core rejects the timing data or the store (a bug or a file it
+ * cannot handle), plans again on estimates only; when the core cannot run at all, splits with fallbackPlan.
+ * Input errors are rethrown. Returns { plan, warnings } where warnings say what was dropped.
+ */
+export function planDegrading(request) {
+  const warnings = [];
+  try {
+    return { plan: plan(request), warnings };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (error.operation === 'load') {
+      warnings.push(`${error.message}; splitting by file size without the core`);
+      return { plan: fallbackPlan(request), warnings };
+    }
+    if (request.tests === null) throw error; // nothing to fall back to: the tests come from the timing data
+    warnings.push(`${error.message}; planning again without the timing data (estimates only)`);
+  }
+  try {
+    return { plan: plan({ ...request, timings: [], store: null }), warnings };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    warnings.push(`${error.message}; splitting by file size without the core`);
+    return { plan: fallbackPlan(request), warnings };
+  }
+}
+
+/** The unit a test id runs as at granularity `g` (mirrors the core's TestKey::unit). */
+export function unitOf(id, granularity) {
+  if (granularity === 'test') return id;
+  const cut = id.indexOf('::');
+  if (cut === -1) return id;
+  if (granularity === 'file') return id.slice(0, cut);
+  const segments = id.slice(cut + 2).split('::');
+  return segments.length >= 2 ? `${id.slice(0, cut)}::${segments[0]}` : id;
+}
+
+/**
+ * Last-resort plan without the core: units weighted by relative size (1 when unknown), largest first onto the
+ * least-loaded worker (ties: the lower worker index), tests inside a group in input order. The "seconds" are
+ * relative weights (mean 1 per unit), not a time prediction; every unit counts as estimated.
+ */
+export function fallbackPlan(request) {
+  const tests = request.tests ?? [];
+  const units = [];
+  const weightOf = new Map();
+  tests.forEach((id, i) => {
+    const unit = unitOf(id, request.granularity);
+    const size = request.sizes?.[i];
+    if (!weightOf.has(unit)) {
+      units.push(unit);
+      weightOf.set(unit, 0);
+    }
+    weightOf.set(unit, weightOf.get(unit) + (Number.isFinite(size) && size > 0 ? size : 0));
+  });
+  const known = units.map((u) => weightOf.get(u)).filter((w) => w > 0);
+  const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const weights = units.map((u) => (weightOf.get(u) > 0 ? weightOf.get(u) / mean : 1));
+  const wanted = request.workers === 'auto' ? request.max_workers : request.workers;
+  const n = Math.max(1, Math.min(wanted, units.length));
+  const order = units.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+  const loads = new Array(n).fill(0);
+  const groupOf = new Array(units.length);
+  for (const i of order) {
+    let best = 0;
+    for (let g = 1; g < n; g += 1) if (loads[g] < loads[best]) best = g;
+    groupOf[i] = best;
+    loads[best] += weights[i];
+  }
+  const groups = loads.map((load, g) => ({
+    index: g + 1,
+    tests: units.filter((_, i) => groupOf[i] === g),
+    predicted_seconds: load,
+    estimated_tests: units.filter((_, i) => groupOf[i] === g).length,
+  }));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const sorted = [...weights].sort((a, b) => b - a);
+  const lower = Math.max(total / n, sorted[0] ?? 0, (sorted[n - 1] ?? 0) + (sorted[n] ?? 0));
+  const predicted = Math.max(0, ...loads);
+  const overhead = request.job_overhead_seconds ?? 0;
+  return {
+    version: 1,
+    workers: n,
+    requested_workers: request.workers,
+    granularity: request.granularity,
+    tests: units.length,
+    estimated_tests: units.length,
+    lower_bound_seconds: lower,
+    predicted_seconds: predicted,
+    total_seconds: total,
+    job_overhead_seconds: overhead,
+    predicted_wall_seconds: predicted + overhead,
+    job_seconds: total + n * overhead,
+    groups,
+    candidates: [],
+    auto:
+      request.workers === 'auto'
+        ? {
+            target_seconds: request.target_seconds,
+            max_workers: request.max_workers,
+            reason: 'the core could not run: max-workers, capped by the number of tests',
+          }
+        : null,
+    warnings: ['planned without the core: weights are relative file sizes, not seconds'],
+  };
+}

@@ -1,0 +1,417 @@
+// Orchestration of the three modes. One top-level catch: an InputError (or a broken plan invariant, or a select
+// step that cannot find its tests) fails the step; everything else on the way degrades to a warning — no cache, a
+// broken timing file or an engine failure makes the split less balanced, never wrong, and record never fails a build.
+
+import path from 'node:path';
+import * as core from '@actions/core';
+import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
+import { globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { engineVersion, plan as corePlan, planDegrading, record as coreRecord } from './engine.js';
+import {
+  checkCoverage,
+  fitOutputs,
+  groupTests,
+  JOB_OUTPUT_LIMIT_BYTES,
+  logLine,
+  logSafe,
+  selectMatrix,
+  shellJoin,
+  strippedPlan,
+  textTable,
+  utf16Bytes,
+} from './outputs.js';
+import { recordSummary, selectSummary, splitSummary } from './summary.js';
+import { abandonedOperations, restorePlan, restoreStore, savePlan, saveStore } from './store.js';
+
+/** Warnings shown as annotations; the rest go to the log (GitHub shows only 10 annotations of a kind per step). */
+const MAX_ANNOTATIONS = 10;
+
+/** A plan that breaks the "every test exactly once" promise: a bug, always fatal. */
+export class PlanInvariantError extends Error {
+  constructor(problems) {
+    const shown = problems.slice(0, 5).join('; ');
+    const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
+    super(`the plan does not run every discovered test exactly once (a timeshard bug, please report it): ${shown}${more}`);
+    this.name = 'PlanInvariantError';
+  }
+}
+
+/** A failure that must fail the step even though it is not the user's input (the workflow cannot go on). */
+export class FatalError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'FatalError';
+  }
+}
+
+/** The run's context from the environment. */
+export function context(env = process.env) {
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+  return {
+    workspace,
+    runId: env.GITHUB_RUN_ID || 'local',
+    attempt: env.GITHUB_RUN_ATTEMPT || '1',
+  };
+}
+
+/** Logs warnings: the first few as annotations (escaped by @actions/core), the rest as prefixed log lines. */
+export function warnAll(warnings, counter = { n: 0 }) {
+  for (const w of warnings) {
+    counter.n += 1;
+    if (counter.n <= MAX_ANNOTATIONS) core.warning(String(w));
+    else core.info(logLine('  warning: ', w));
+  }
+}
+
+/** Restores the timing store; any failure is a warning and an empty store. */
+async function restoreStoreSafely(scope) {
+  try {
+    const result = await restoreStore({ scope });
+    return { bytes: result?.bytes ?? null, key: result?.key ?? null, warnings: result?.warnings ?? [] };
+  } catch (error) {
+    return { bytes: null, key: null, warnings: [`the timing store could not be restored: ${error.message}`] };
+  }
+}
+
+/** Discovers the tests of a split: ids (sorted for globs, file order for a list) and their sizes. */
+async function discoverTests(inputs, base) {
+  const warnings = [];
+  let ids;
+  if (inputs.tests.length > 0) {
+    ids = await globFiles(inputs.tests, base);
+    if (ids.length === 0) {
+      const list = inputs.tests.map((p) => JSON.stringify(p)).join(', ');
+      throw new InputError(INPUT.TESTS, `no file matched ${list} in ${JSON.stringify(base)}`);
+    }
+  } else {
+    let list;
+    try {
+      list = await readTestList(inputs.testsFile, base);
+    } catch (error) {
+      throw new InputError(INPUT.TESTS_FILE, `cannot read ${JSON.stringify(inputs.testsFile)}: ${error.message}`);
+    }
+    if (list.ids.length === 0) {
+      throw new InputError(INPUT.TESTS_FILE, `${JSON.stringify(inputs.testsFile)} lists no test ids`);
+    }
+    if (list.duplicates.length > 0) {
+      warnings.push(
+        `${list.duplicates.length} duplicate test ids in ${inputs.testsFile} were dropped, first: ` +
+          JSON.stringify(list.duplicates[0]),
+      );
+    }
+    ids = list.ids;
+  }
+  return { ids, sizes: await testSizes(ids, base), warnings };
+}
+
+/** split: restore → timings → discover → plan → guard → outputs + summary. */
+async function split(inputs, ctx, base) {
+  const warnings = [];
+  const roots = [...new Set([base, ctx.workspace])];
+  const restored = await restoreStoreSafely(inputs.cacheKey);
+  warnings.push(...restored.warnings);
+  core.info(restored.key ? `timing store: restored ${logSafe(restored.key)}` : 'timing store: none restored');
+
+  const timings = await readMatchedFiles(inputs.timings, base, 'timing file');
+  warnings.push(...timings.warnings);
+  const found = await discoverTests(inputs, base);
+  warnings.push(...found.warnings);
+  core.info(`discovered ${found.ids.length} tests; ${timings.files.length} timing files`);
+
+  const request = {
+    tests: found.ids,
+    sizes: found.sizes,
+    timings: timings.files,
+    store: restored.bytes,
+    granularity: inputs.granularity,
+    workers: inputs.workers,
+    target_seconds: inputs.targetSeconds,
+    job_overhead_seconds: inputs.jobOverheadSeconds,
+    max_workers: inputs.maxWorkers,
+    roots,
+  };
+  const planned = planDegrading(request);
+  warnings.push(...planned.warnings);
+  const plan = planned.plan;
+
+  const problems = checkCoverage(plan, found.ids);
+  if (problems.length > 0) throw new PlanInvariantError(problems);
+
+  core.info(textTable(plan));
+  const counter = { n: 0 };
+  warnAll(warnings, counter);
+  warnAll(plan.warnings ?? [], counter);
+
+  const fit = fitOutputs(plan);
+  let matrix;
+  let planJson;
+  let storedPlanKey = null;
+  if (!fit.select) {
+    matrix = fit.matrix;
+    planJson = fit.planJson;
+  } else {
+    core.info(
+      `the matrix and plan need ${fit.bytes} bytes of job outputs, over the ${fit.limit} this step allows ` +
+        `(GitHub: ${JOB_OUTPUT_LIMIT_BYTES} per job): switching to select mode`,
+    );
+    let saved;
+    try {
+      saved = await savePlan({
+        scope: inputs.cacheKey,
+        runId: ctx.runId,
+        attempt: ctx.attempt,
+        json: JSON.stringify(plan),
+      });
+    } catch (error) {
+      saved = { saved: false, key: null, warnings: [error.message] };
+    }
+    if (!saved?.saved) {
+      throw new FatalError(
+        `the plan is too large for job outputs (${fit.bytes} bytes) and could not be saved to the cache for ` +
+          `select mode (${(saved?.warnings ?? []).join('; ') || 'no reason given'}); use a coarser \`granularity\``,
+      );
+    }
+    storedPlanKey = saved.key;
+    matrix = JSON.stringify(selectMatrix(plan));
+    planJson = JSON.stringify(strippedPlan(plan, storedPlanKey));
+    core.info(
+      `select mode: the plan is in the cache as ${logSafe(storedPlanKey)}; the matrix carries only indices and ` +
+        'each worker needs a `mode: select` step with `index: ${{ matrix.index }}` to get its tests',
+    );
+  }
+  const entries = JSON.parse(matrix).include.length;
+  core.setOutput('matrix', matrix);
+  core.setOutput('plan', planJson);
+  core.setOutput('workers', String(entries));
+  core.setOutput('predicted-seconds', String(plan.predicted_seconds));
+  core.setOutput('select', String(storedPlanKey !== null));
+  core.info(`outputs: matrix with ${entries} entries, ${utf16Bytes(matrix) + utf16Bytes(planJson)} bytes`);
+
+  if (inputs.summary) {
+    const text = splitSummary(plan, { select: storedPlanKey !== null, storedPlanKey, warnings });
+    await writeSummary(text);
+  }
+}
+
+/** Appends to the job summary; failure to write it is a warning. */
+async function writeSummary(text) {
+  try {
+    await core.summary.addRaw(text, true).write();
+  } catch (error) {
+    core.warning(`the job summary could not be written: ${error.message}`);
+  }
+}
+
+/** Finds the plan of this run: the `plan` input when it holds the tests, else the cache. */
+async function findPlan(inputs, ctx) {
+  const given = inputs.plan;
+  if (given && given.stored_plan_key == null) return { plan: given, source: 'the `plan` input', warnings: [] };
+  let restored;
+  try {
+    restored = await restorePlan({
+      scope: inputs.cacheKey,
+      runId: ctx.runId,
+      attempt: ctx.attempt,
+    });
+  } catch (error) {
+    return { plan: null, source: null, warnings: [`the plan could not be restored: ${error.message}`] };
+  }
+  const warnings = [...(restored?.warnings ?? [])];
+  if (!restored?.bytes) return { plan: null, source: null, warnings };
+  try {
+    const plan = JSON.parse(Buffer.from(restored.bytes).toString('utf8'));
+    if (isPlanShaped(plan)) return { plan, source: `the cache (${restored.key})`, warnings };
+    warnings.push(`the cached plan ${restored.key} is not a plan`);
+  } catch (error) {
+    warnings.push(`the cached plan ${restored.key} is not JSON: ${error.message}`);
+  }
+  return { plan: null, source: null, warnings };
+}
+
+/** select: the tests of one worker, from the plan input or the cache. */
+async function select(inputs, ctx) {
+  const found = await findPlan(inputs, ctx);
+  warnAll(found.warnings);
+  if (!found.plan) {
+    throw new FatalError(
+      'select mode found no plan for this run: pass `plan: ${{ needs.<plan job>.outputs.plan }}` or make sure ' +
+        'the split step of this run saved it (it does when its outputs are too large)',
+    );
+  }
+  const tests = groupTests(found.plan, inputs.index);
+  if (tests === null) {
+    const indices = found.plan.groups.map((g) => g.index).join(', ');
+    throw new InputError(INPUT.INDEX, `the plan has no worker ${inputs.index} (it has ${indices})`);
+  }
+  core.info(`worker ${inputs.index}: ${tests.length} tests from ${logSafe(found.source)}`);
+  for (const id of tests.slice(0, 2000)) core.info(logLine('  - ', id));
+  if (tests.length > 2000) core.info(`  … and ${tests.length - 2000} more`);
+  core.setOutput('tests', shellJoin(tests));
+  core.setOutput('tests-json', JSON.stringify(tests));
+  core.setOutput('count', String(tests.length));
+  if (inputs.summary) await writeSummary(selectSummary(inputs.index, tests, found.source));
+}
+
+/** Largest (groups × report bytes) parsed for the predicted-vs-actual comparison. */
+const COMPARISON_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Actual test time per worker of `plan`, from this run's reports: each group's tests planned alone on one worker
+ * with the reports as timings, so the core's own id matching and unit sums apply. Tests without a time in the
+ * reports are counted (`missing`) and their estimate is included in `actual`.
+ */
+export function compareWithPlan(plan, reports, roots) {
+  const bytes = reports.reduce((sum, r) => sum + r.data.length, 0);
+  const groups = plan.groups.filter((g) => g.tests.length > 0);
+  if (groups.length * bytes > COMPARISON_BUDGET_BYTES) return { comparison: null, warnings: [] };
+  const comparison = [];
+  for (const group of groups) {
+    const alone = corePlan({
+      tests: group.tests,
+      sizes: null,
+      timings: reports,
+      store: null,
+      granularity: plan.granularity,
+      workers: 1,
+      target_seconds: 1,
+      job_overhead_seconds: 0,
+      max_workers: 1,
+      roots,
+    });
+    comparison.push({
+      index: group.index,
+      tests: group.tests.length,
+      predicted: group.predicted_seconds,
+      actual: alone.predicted_seconds,
+      missing: alone.estimated_tests ?? 0,
+    });
+  }
+  return { comparison, warnings: [] };
+}
+
+/** record: restore → reports → record → save → outputs + summary. Never fails the build. */
+async function recordRun(inputs, ctx, base) {
+  const warnings = [];
+  const roots = [...new Set([base, ctx.workspace])];
+  const reports = await readMatchedFiles(inputs.reports, base, 'report');
+  warnings.push(...reports.warnings);
+  const emptyOutputs = () => {
+    core.setOutput('recorded', '0');
+    core.setOutput('store-tests', '0');
+    core.setOutput('missing-count', '0');
+    core.setOutput('saved', 'false');
+    core.setOutput('store-key', '');
+  };
+  if (reports.files.length === 0) {
+    warnings.push('no report to record: the timing store is left as it is');
+    warnAll(warnings);
+    emptyOutputs();
+    return;
+  }
+  core.info(`reports: ${reports.files.length}`);
+  for (const r of reports.files) core.info(logLine('  - ', `${r.name} (${r.data.length} bytes)`));
+
+  const restored = await restoreStoreSafely(inputs.cacheKey);
+  warnings.push(...restored.warnings);
+  core.info(restored.key ? `timing store: restored ${logSafe(restored.key)}` : 'timing store: none restored, starting a new one');
+
+  let result;
+  try {
+    result = coreRecord({
+      store: restored.bytes,
+      reports: reports.files,
+      roots,
+      prune_after_runs: inputs.pruneAfterRuns,
+    });
+  } catch (error) {
+    warnings.push(`the reports could not be recorded, the timing store is left as it is: ${error.message}`);
+    warnAll(warnings);
+    emptyOutputs();
+    return;
+  }
+  const summary = result.summary;
+
+  let saved = { saved: false, key: null, warnings: [] };
+  try {
+    saved = await saveStore({
+      scope: inputs.cacheKey,
+      runId: ctx.runId,
+      attempt: ctx.attempt,
+      json: result.store,
+    });
+  } catch (error) {
+    saved = { saved: false, key: null, warnings: [`the timing store could not be saved: ${error.message}`] };
+  }
+  warnings.push(...(saved?.warnings ?? []));
+
+  let comparison = null;
+  const found = await findPlan(inputs, ctx);
+  if (found.plan) {
+    try {
+      const compared = compareWithPlan(found.plan, reports.files, roots);
+      comparison = compared.comparison;
+    } catch (error) {
+      warnings.push(`predicted and actual times could not be compared: ${error.message}`);
+    }
+  }
+
+  core.info(
+    `recorded ${summary.recorded} tests; store: ${summary.tests} tests over ${summary.runs} runs ` +
+      `(${summary.new_tests} new, ${summary.updated_tests} updated, ${summary.pruned_tests} pruned); ` +
+      `${summary.missing_count} tests of the store in no report`,
+  );
+  for (const id of (summary.missing_tests ?? []).slice(0, 20)) core.info(logLine('  missing: ', id));
+  if (comparison) {
+    for (const c of comparison) {
+      core.info(
+        `  worker ${c.index}: predicted ${c.predicted.toFixed(1)} s, actual ${c.actual.toFixed(1)} s` +
+          (c.missing > 0 ? ` (${c.missing} tests without a time)` : ''),
+      );
+    }
+  }
+  const counter = { n: 0 };
+  warnAll(warnings, counter);
+  warnAll(summary.warnings ?? [], counter);
+  for (const r of summary.reports ?? []) warnAll((r.warnings ?? []).map((w) => `${r.name}: ${w}`), counter);
+
+  core.setOutput('recorded', String(summary.recorded));
+  core.setOutput('store-tests', String(summary.tests));
+  core.setOutput('missing-count', String(summary.missing_count ?? 0));
+  core.setOutput('saved', String(Boolean(saved?.saved)));
+  core.setOutput('store-key', saved?.saved ? (saved.key ?? '') : '');
+  if (inputs.summary) {
+    await writeSummary(recordSummary(summary, comparison, { saved: saved?.saved, key: saved?.key, warnings }));
+  }
+}
+
+/** The action's entry point. Resolves always; failures are reported through core.setFailed. */
+export async function run(env = process.env) {
+  let mode = 'split';
+  try {
+    const inputs = readInputs((name) => core.getInput(name));
+    mode = inputs.mode;
+    const ctx = context(env);
+    const base = path.resolve(ctx.workspace, inputs.workingDirectory);
+    let version = 'unknown';
+    try {
+      version = engineVersion();
+    } catch (error) {
+      core.warning(error.message);
+    }
+    core.info(`timeshard ${version}, mode ${mode}`);
+    if (mode === 'split') await split(inputs, ctx, base);
+    else if (mode === 'record') await recordRun(inputs, ctx, base);
+    else await select(inputs, ctx);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof PlanInvariantError || error instanceof FatalError) {
+      core.setFailed(error.message);
+    } else if (mode === 'record') {
+      // Recording is best effort: the tests already ran; a broken record step must not fail the build.
+      core.warning(`timeshard record failed, the timing store is left as it is: ${error?.stack ?? error}`);
+    } else {
+      core.setFailed(`timeshard failed unexpectedly (a bug, please report it): ${error?.stack ?? error}`);
+    }
+  }
+  // A cache call that timed out may still hold a socket open, which would keep the step running.
+  if (abandonedOperations() > 0) process.exit();
+}

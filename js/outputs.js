@@ -1,0 +1,179 @@
+// What the split hands to the workflow: the matrix (one shell-word string of tests per worker), the plan JSON,
+// the size check against the job-output limit, the invariant guard (every test exactly once), and the helpers that
+// keep untrusted test ids out of log-line starts.
+
+/** GitHub's limit for all outputs of one job, in bytes, where a string counts 2 bytes per UTF-16 code unit. */
+export const JOB_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+/** Part of the limit left to the other outputs the user's job may set. */
+export const JOB_OUTPUT_HEADROOM_BYTES = 48 * 1024;
+
+/** Characters that never need quoting in a POSIX shell word (no expansion, splitting or globbing). */
+const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
+/**
+ * One id as one POSIX shell word: unchanged when every character is in `A-Za-z0-9_./:=@%+,-`, else in single
+ * quotes with each `'` written as `'\''`. Inside single quotes nothing is special, newlines included.
+ */
+export function shellQuote(id) {
+  if (SAFE_WORD.test(id)) return id;
+  return `'${id.replaceAll("'", "'\\''")}'`;
+}
+
+/** The ids as one string of shell words separated by single spaces; read it back with `eval "set -- $TESTS"`. */
+export function shellJoin(ids) {
+  return ids.map(shellQuote).join(' ');
+}
+
+/** Size of a string as GitHub counts job outputs: 2 bytes per UTF-16 code unit. */
+export function utf16Bytes(text) {
+  return text.length * 2;
+}
+
+/** The matrix with every worker's tests inline. Empty groups (more workers than tests) are left out. */
+export function inlineMatrix(plan) {
+  return {
+    include: plan.groups.filter((g) => g.tests.length > 0).map((g) => ({ index: g.index, tests: shellJoin(g.tests) })),
+  };
+}
+
+/** The matrix of select mode: indices only; each worker gets its tests from a `mode: select` step. */
+export function selectMatrix(plan) {
+  return { include: plan.groups.filter((g) => g.tests.length > 0).map((g) => ({ index: g.index, select: true })) };
+}
+
+/** The plan output of select mode: the plan without the test lists, pointing at the cache entry that has them. */
+export function strippedPlan(plan, storedPlanKey) {
+  return {
+    ...plan,
+    groups: plan.groups.map((g) => ({ ...g, tests: [] })),
+    stored_plan_key: storedPlanKey,
+  };
+}
+
+/**
+ * Decides how the plan leaves the job. Both `matrix` and `plan` may become job outputs, so both count.
+ * Returns { select: false, matrix, planJson, bytes } when they fit, else { select: true, bytes } — then the caller
+ * stores the plan and builds the outputs with selectMatrix/strippedPlan.
+ */
+export function fitOutputs(plan, limit = JOB_OUTPUT_LIMIT_BYTES - JOB_OUTPUT_HEADROOM_BYTES) {
+  const matrix = JSON.stringify(inlineMatrix(plan));
+  const planJson = JSON.stringify(plan);
+  const bytes = utf16Bytes(matrix) + utf16Bytes(planJson);
+  if (bytes <= limit) return { select: false, matrix, planJson, bytes };
+  return { select: true, bytes, limit };
+}
+
+/** The tests of one worker of a plan, or null when the plan has no such worker. */
+export function groupTests(plan, index) {
+  const group = plan.groups.find((g) => g.index === index);
+  return group ? group.tests : null;
+}
+
+/**
+ * The invariant guard: the plan must run every discovered test exactly once. A group entry is a unit: a test id
+ * itself or a prefix of it ending before a `::` (a file or a suite). Checks: no entry twice; every discovered test
+ * covered by exactly one entry; every entry covering at least one discovered test. Returns a list of problems
+ * (empty when the plan is sound), each one line, ids JSON-quoted.
+ */
+export function checkCoverage(plan, discovered) {
+  const problems = [];
+  const owner = new Map();
+  for (const group of plan.groups) {
+    for (const entry of group.tests) {
+      if (owner.has(entry)) {
+        problems.push(`${JSON.stringify(entry)} is in worker ${owner.get(entry)} and worker ${group.index}`);
+      } else {
+        owner.set(entry, group.index);
+      }
+    }
+  }
+  const used = new Set();
+  for (const id of discovered) {
+    const covering = [];
+    if (owner.has(id)) covering.push(id);
+    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
+      const prefix = id.slice(0, cut);
+      if (owner.has(prefix)) covering.push(prefix);
+    }
+    if (covering.length === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
+    if (covering.length > 1) problems.push(`${JSON.stringify(id)} is covered ${covering.length} times`);
+    for (const entry of covering) used.add(entry);
+  }
+  for (const entry of owner.keys()) {
+    if (!used.has(entry)) problems.push(`${JSON.stringify(entry)} was not discovered`);
+  }
+  return problems;
+}
+
+/**
+ * Makes text from untrusted sources (test ids, file names, core warnings) safe for a log line: control characters
+ * (newlines included) become escapes, so nothing can start a new line, and the result is meant to follow a fixed
+ * prefix such as "  - ", so no line starts with `::` (a workflow command).
+ */
+export function logSafe(text) {
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A log line for untrusted text: a fixed prefix, then the escaped text. */
+export function logLine(prefix, text) {
+  return `${prefix}${logSafe(text)}`;
+}
+
+/** Seconds as a short fixed-width-friendly string for the log and the CLI table. */
+export function shortSeconds(seconds) {
+  if (!Number.isFinite(seconds)) return '-';
+  if (seconds < 100) return `${seconds.toFixed(1)} s`;
+  if (seconds < 6000) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(2)} h`;
+}
+
+const BLOCKS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A text bar of `width` cells for value/max in eighths of a block. */
+export function textBar(value, max, width = 30) {
+  if (!(max > 0) || !(value > 0)) return '';
+  const eighths = Math.max(1, Math.round((Math.min(value, max) / max) * width * 8));
+  return '█'.repeat(Math.floor(eighths / 8)) + BLOCKS[eighths % 8];
+}
+
+/**
+ * The plan as a readable table (the action's log and the CLI without --json): a header line, one line per worker
+ * (tests, estimated, predicted seconds, a bar), and the bound / wall-time line. No test ids.
+ */
+export function textTable(plan) {
+  const rows = [];
+  const how = plan.auto
+    ? `auto: ${plan.auto.reason ?? 'chosen by predicted wall time'}`
+    : 'fixed';
+  rows.push(
+    `${plan.workers} ${plan.workers === 1 ? 'worker' : 'workers'} (${how}), granularity ${plan.granularity}, ` +
+      `${plan.tests} tests (${plan.estimated_tests ?? 0} estimated)`,
+  );
+  const max = Math.max(0, ...plan.groups.map((g) => g.predicted_seconds));
+  const testsWidth = Math.max(5, ...plan.groups.map((g) => String(g.tests.length).length));
+  rows.push(`  worker  ${'tests'.padStart(testsWidth)}  estimated  predicted`);
+  for (const g of plan.groups) {
+    rows.push(
+      `  ${String(g.index).padStart(6)}  ${String(g.tests.length).padStart(testsWidth)}  ` +
+        `${String(g.estimated_tests ?? 0).padStart(9)}  ${shortSeconds(g.predicted_seconds).padStart(9)}  ` +
+        textBar(g.predicted_seconds, max),
+    );
+  }
+  const gap =
+    plan.lower_bound_seconds > 0
+      ? ` (${(((plan.predicted_seconds - plan.lower_bound_seconds) / plan.lower_bound_seconds) * 100).toFixed(1)} % over)`
+      : '';
+  rows.push(
+    `  lower bound ${shortSeconds(plan.lower_bound_seconds)}, slowest worker ${shortSeconds(plan.predicted_seconds)}${gap}; ` +
+      `wall ${shortSeconds(plan.predicted_wall_seconds)} with ${shortSeconds(plan.job_overhead_seconds)} overhead per job; ` +
+      `${(plan.job_seconds / 60).toFixed(1)} job-minutes`,
+  );
+  return rows.join('\n');
+}

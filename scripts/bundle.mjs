@@ -1,0 +1,105 @@
+// Builds dist/: js/index.js → dist/index.js (the action) and js/cli.js → dist/cli.js (the command line), both ES
+// modules for Node (target node20, so the CLI also runs on Node 20), plus the wasm next to them and a package.json
+// that marks dist/ as ESM on its own. Deterministic: the same sources give the same bytes (CI diffs dist/).
+//
+// Usage: node scripts/bundle.mjs [--check]   (--check: build to a temp dir and fail if dist/ differs)
+
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const wasm = path.join(root, 'pkg', 'timeshard_bg.wasm');
+
+// Some bundled dependencies are CommonJS inside and call require() for Node built-ins; an ES bundle has no
+// require, so one is made from the bundle's own URL.
+const banner = [
+  '// timeshard — bundled by scripts/bundle.mjs from js/; do not edit, rebuild with `npm run build:js`.',
+  "import { createRequire as __timeshardCreateRequire } from 'node:module';",
+  'const require = __timeshardCreateRequire(import.meta.url);',
+].join('\n');
+
+// @actions/http-client imports undici only for ProxyAgent, used by HttpClient.getAgentDispatcher(), which nothing
+// timeshard bundles calls (requests go through node:http with the `tunnel` agent for proxies). undici is 400 KiB of
+// each bundle, so it is replaced by a stub that throws if that path is ever reached.
+const withoutUndici = {
+  name: 'without-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'timeshard-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'timeshard-stub' }, () => ({
+      contents:
+        'export class ProxyAgent { constructor() { throw new Error("timeshard: undici ProxyAgent is not bundled"); } }',
+      loader: 'js',
+    }));
+  },
+};
+
+async function bundle(outdir) {
+  if (!existsSync(wasm)) {
+    throw new Error(`${path.relative(root, wasm)} is missing: run \`npm run build:wasm\` first`);
+  }
+  mkdirSync(outdir, { recursive: true });
+  for (const [entry, out] of [
+    ['js/index.js', 'index.js'],
+    ['js/cli.js', 'cli.js'],
+  ]) {
+    await build({
+      absWorkingDir: root,
+      entryPoints: [entry],
+      outfile: path.join(outdir, out),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      legalComments: 'none',
+      charset: 'utf8',
+      banner: { js: banner },
+      plugins: [withoutUndici],
+      logLevel: 'warning',
+    });
+  }
+  copyFileSync(wasm, path.join(outdir, 'timeshard_bg.wasm'));
+  writeFileSync(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
+}
+
+function listFiles(dir) {
+  return readdirSync(dir).sort();
+}
+
+async function main() {
+  if (process.argv.includes('--check')) {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'timeshard-dist-'));
+    try {
+      await bundle(tmp);
+      const dist = path.join(root, 'dist');
+      const want = listFiles(tmp);
+      const have = existsSync(dist) ? listFiles(dist) : [];
+      const differ = want.filter((f) => !have.includes(f) || !readFileSync(path.join(tmp, f)).equals(readFileSync(path.join(dist, f))));
+      const extra = have.filter((f) => !want.includes(f));
+      if (differ.length > 0 || extra.length > 0) {
+        console.error(`dist/ is out of date (differs: ${differ.join(', ') || '-'}; extra: ${extra.join(', ') || '-'}); run \`npm run build\``);
+        process.exitCode = 1;
+        return;
+      }
+      console.log('dist/ is up to date');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return;
+  }
+  const dist = path.join(root, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  await bundle(dist);
+  let total = 0;
+  for (const f of listFiles(dist)) {
+    const size = readFileSync(path.join(dist, f)).length;
+    total += size;
+    console.log(`dist/${f}  ${(size / 1024).toFixed(1)} KiB`);
+  }
+  console.log(`dist/ total ${(total / 1024).toFixed(1)} KiB`);
+}
+
+await main();
