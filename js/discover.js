@@ -143,7 +143,7 @@ export async function readMatchedFiles(patterns, base, what) {
   const warnings = [];
   const names = await globFiles(patterns, base);
   if (patterns.length > 0 && names.length === 0) {
-    warnings.push(`no ${what} file matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
+    warnings.push(`no ${what} matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
   }
   const files = [];
   for (const name of names) {

@@ -21,10 +21,14 @@ export function escapeHtml(text) {
     .replaceAll("'", '&#39;');
 }
 
-/** Escapes text for a Markdown table cell or list item outside HTML: HTML escape, then `|`, `\``, `*`, `_`, `[`. */
+/**
+ * Escapes text for Markdown (a table cell, a list item) and for HTML alike: the HTML escape, then the characters
+ * Markdown acts on (`` ` `` `|` `*` `_` `[` `]` `~` `#` `\\` and `@`, no mentions) as numeric references; a line
+ * break becomes a space.
+ */
 export function escapeMarkdown(text) {
   return escapeHtml(text)
-    .replace(/[\\`*_[\]|~#]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/[\\`*_[\]|~#@]/g, (c) => `&#${c.charCodeAt(0)};`)
     .replace(/\r?\n/g, ' ');
 }
 
@@ -80,7 +84,7 @@ export function testLists(groups, budget, perWorker = LIST_PER_WORKER) {
     const items = [];
     let shown = 0;
     for (const id of group.tests) {
-      const item = `<li><code>${escapeHtml(id)}</code></li>`;
+      const item = `<li><code>${escapeMarkdown(id)}</code></li>`;
       if (shown >= perWorker || used + Buffer.byteLength(item) > budget) break;
       items.push(item);
       used += Buffer.byteLength(item);
@@ -244,7 +248,7 @@ export function recordSummary(summary, comparison, extra = {}) {
   }
   const missingCount = summary.missing_count ?? 0;
   if (missingCount > 0) {
-    const listed = (summary.missing_tests ?? []).map((id) => `<li><code>${escapeHtml(id)}</code></li>`).join('');
+    const listed = (summary.missing_tests ?? []).map((id) => `<li><code>${escapeMarkdown(id)}</code></li>`).join('');
     const more =
       missingCount > (summary.missing_tests ?? []).length
         ? `<li>… and ${missingCount - summary.missing_tests.length} more</li>`

@@ -1,0 +1,127 @@
+// Discovery: test list files (real pytest output), globs, sizes, report files.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  anchorPatterns,
+  globFiles,
+  normalizeId,
+  parseTestList,
+  readMatchedFiles,
+  testSizes,
+} from '../../js/discover.js';
+
+const fixture = (name) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+const PYTEST_IDS = [
+  'tests/test_a.py::TestA::test_x',
+  'tests/test_a.py::TestA::test_p[1]',
+  'tests/test_a.py::TestA::test_p[a b]',
+  'tests/test_a.py::TestA::test_p[x[y]]',
+  'tests/test_a.py::test_top',
+];
+
+test('pytest --collect-only -q output: ids only, closing lines skipped', () => {
+  for (const name of ['pytest-collect.txt', 'pytest-collect-warnings.txt']) {
+    const list = parseTestList(fixture(name));
+    assert.deepEqual(list.ids, PYTEST_IDS, name);
+    assert.deepEqual(list.duplicates, []);
+    assert.ok(list.skipped >= 1, name);
+  }
+});
+
+test('test lists: blank lines, CRLF, ./ prefixes, duplicates, closing lines', () => {
+  const cases = [
+    ['a.py\n\nb.py\n', ['a.py', 'b.py'], []],
+    ['a.py\r\nb.py\r\n', ['a.py', 'b.py'], []],
+    ['./a.py::t\n.\\b.py\n', ['a.py::t', 'b.py'], []],
+    ['a.py\na.py\n./a.py\n', ['a.py'], ['a.py', 'a.py']],
+    ['a.py\n\n1 test collected in 0.01s\n', ['a.py'], []],
+    ['no tests ran in 0.01s\n', [], []],
+    ['a.py\n3/7 tests collected (4 deselected) in 0.02s\n', ['a.py'], []],
+    ['a.py\n==== 1 error in 0.1s ====\nERROR x.py\n', ['a.py'], []],
+    ['a.py::t[with spaces ]  \n', ['a.py::t[with spaces ]'], []],
+    ['tests\\win\\x.py::T::t\\n\n', ['tests/win/x.py::T::t\\n'], []],
+  ];
+  for (const [text, ids, duplicates] of cases) {
+    const list = parseTestList(text);
+    assert.deepEqual(list.ids, ids, JSON.stringify(text));
+    assert.deepEqual(list.duplicates, duplicates, JSON.stringify(text));
+  }
+});
+
+test('normalizeId touches only the file part', () => {
+  assert.equal(normalizeId('./a//b\\c.py::T::p[a\\b]'), 'a/b/c.py::T::p[a\\b]');
+  assert.equal(normalizeId('././x.py'), 'x.py');
+});
+
+test('anchorPatterns keeps negation and absolute patterns', () => {
+  assert.deepEqual(anchorPatterns(['a/*.py', '!a/b.py', '/abs/*.py'], '/base'), [
+    '/base/a/*.py',
+    '!/base/a/b.py',
+    '/abs/*.py',
+  ]);
+});
+
+function tree(files) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-discover-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+test('globs: files only, relative with /, sorted by code point, negation, no duplicates', async () => {
+  const dir = tree({
+    'tests/b_test.py': 'x'.repeat(10),
+    'tests/a_test.py': 'x'.repeat(30),
+    'tests/with space_test.py': 'x',
+    'tests/Z_test.py': 'x',
+    'tests/skip_test.py': 'x',
+    'tests/sub/c_test.py': 'x'.repeat(5),
+    'tests/dir_test.py/inner.txt': 'not a test',
+    'other/d_test.py': 'x',
+  });
+  try {
+    const found = await globFiles(['tests/**/*_test.py', 'tests/a_test.py', '!tests/skip_test.py'], dir);
+    assert.deepEqual(found, [
+      'tests/Z_test.py',
+      'tests/a_test.py',
+      'tests/b_test.py',
+      'tests/sub/c_test.py',
+      'tests/with space_test.py',
+    ]);
+    assert.deepEqual(await globFiles(['nothing/*.py'], dir), []);
+    assert.deepEqual(await globFiles([], dir), []);
+    const sizes = await testSizes(['tests/a_test.py', 'tests/b_test.py', 'missing.py'], dir);
+    assert.deepEqual(sizes, [30, 10, null]);
+    const shared = await testSizes(['tests/a_test.py::t1', 'tests/a_test.py::t2', 'tests/a_test.py::t3'], dir);
+    assert.deepEqual(shared, [10, 10, 10]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('report files: bytes with relative names; nothing matched is a warning', async () => {
+  const dir = tree({ 'reports/1/junit.xml': '<testsuites/>', 'reports/2/junit.xml': '<testsuite/>' });
+  try {
+    const read = await readMatchedFiles(['reports/**/*.xml'], dir, 'report');
+    assert.deepEqual(
+      read.files.map((f) => [f.name, Buffer.from(f.data).toString()]),
+      [
+        ['reports/1/junit.xml', '<testsuites/>'],
+        ['reports/2/junit.xml', '<testsuite/>'],
+      ],
+    );
+    assert.ok(read.files.every((f) => f.data instanceof Uint8Array));
+    assert.deepEqual(read.warnings, []);
+    const none = await readMatchedFiles(['nope/*.xml'], dir, 'timing file');
+    assert.deepEqual(none.files, []);
+    assert.deepEqual(none.warnings, ['no timing file matched "nope/*.xml"']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,193 @@
+// Matrix strings through a real shell, the output-size switch, the invariant guard and log-line safety.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  checkCoverage,
+  fitOutputs,
+  inlineMatrix,
+  logLine,
+  logSafe,
+  selectMatrix,
+  shellJoin,
+  shellQuote,
+  strippedPlan,
+  textTable,
+  utf16Bytes,
+} from '../../js/outputs.js';
+
+const canary = path.join(mkdtempSync(path.join(tmpdir(), 'timeshard-canary-')), 'pwned');
+
+const NASTY = [
+  'tests/test_plain.py',
+  'tests/test_x.py::test_a[1-2]',
+  'tests/with space.py',
+  "tests/it's.py::test_quote",
+  'tests/dq".py',
+  `tests/sub.py::test_$(touch ${canary})`,
+  `tests/tick.py::test_\`touch ${canary}\``,
+  'tests/dollar.py::test_$HOME',
+  'tests/multi.py::test_line\nsecond line',
+  'tests/pct.py::test_%0A::set-output name=x::y',
+  '::set-output name=matrix::{}',
+  '::error::boom',
+  'tests/glob*.py',
+  'tests/semi.py;rm -rf x',
+  'tests/pipe|amp&.py',
+  'tests/backslash\\n.py',
+  'tests/tilde~.py',
+  '~/home.py',
+  '-rf',
+  '--help',
+  'tests/ünïcödé.py::test_ök',
+  'tests/tab\there.py',
+  '',
+  "''",
+  "'\\''",
+];
+
+/** Runs the documented worker pattern in `shell` with TESTS in the environment; returns the argv it got. */
+function throughShell(shell, tests) {
+  const script = 'eval "set -- $TESTS"; for a in "$@"; do printf "%s\\0" "$a"; done';
+  const out = execFileSync(shell, ['-c', script], { env: { PATH: process.env.PATH, TESTS: tests }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = out.toString('utf8');
+  return text === '' ? [] : text.slice(0, -1).split('\0');
+}
+
+test('shellQuote leaves safe ids alone and single-quotes the rest', () => {
+  const cases = [
+    ['tests/a_b-c.py', 'tests/a_b-c.py'],
+    ['pkg::Test@v1:x=y%z+w,v', 'pkg::Test@v1:x=y%z+w,v'],
+    ['a b', "'a b'"],
+    ["it's", "'it'\\''s'"],
+    ['t[1]', "'t[1]'"],
+    ['', "''"],
+    ['$x', "'$x'"],
+  ];
+  for (const [id, quoted] of cases) assert.equal(shellQuote(id), quoted, id);
+});
+
+for (const shell of ['sh', 'bash', 'dash']) {
+  const available = (() => {
+    try {
+      execFileSync(shell, ['-c', 'true'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  test(`eval "set -- $TESTS" gives back every id exactly, in ${shell}`, { skip: !available && `${shell} missing` }, () => {
+    const got = throughShell(shell, shellJoin(NASTY));
+    assert.deepEqual(got, NASTY);
+    assert.equal(existsSync(canary), false, 'a command substitution inside an id ran');
+    assert.deepEqual(throughShell(shell, shellJoin([])), []);
+    for (const id of NASTY) assert.deepEqual(throughShell(shell, shellJoin([id])), [id], JSON.stringify(id));
+  });
+}
+
+test('the naive `runner $TESTS` keeps quotes: why the docs use eval', () => {
+  const out = execFileSync('sh', ['-c', 'for a in $TESTS; do printf "%s\\0" "$a"; done'], {
+    env: { PATH: process.env.PATH, TESTS: shellJoin(['plain.py', 'a b.py']) },
+  });
+  assert.deepEqual(out.toString().slice(0, -1).split('\0'), ['plain.py', "'a", "b.py'"]);
+});
+
+test.after(() => rmSync(path.dirname(canary), { recursive: true, force: true }));
+
+const plan = (groups) => ({
+  version: 1,
+  workers: groups.length,
+  requested_workers: groups.length,
+  granularity: 'file',
+  tests: groups.flat().length,
+  estimated_tests: 0,
+  lower_bound_seconds: 10,
+  predicted_seconds: 12,
+  total_seconds: 20,
+  job_overhead_seconds: 60,
+  predicted_wall_seconds: 72,
+  job_seconds: 140,
+  groups: groups.map((tests, i) => ({ index: i + 1, tests, predicted_seconds: 10 + i, estimated_tests: 0 })),
+  candidates: [],
+  auto: null,
+  warnings: [],
+});
+
+test('matrix: one entry per non-empty group, tests as shell words', () => {
+  const p = plan([['a.py', 'b c.py'], ['d.py'], []]);
+  assert.deepEqual(inlineMatrix(p), {
+    include: [
+      { index: 1, tests: "a.py 'b c.py'" },
+      { index: 2, tests: 'd.py' },
+    ],
+  });
+  assert.deepEqual(selectMatrix(p), { include: [{ index: 1, select: true }, { index: 2, select: true }] });
+  const stripped = strippedPlan(p, 'key-1');
+  assert.equal(stripped.stored_plan_key, 'key-1');
+  assert.deepEqual(stripped.groups.map((g) => g.tests), [[], [], []]);
+  assert.equal(stripped.predicted_seconds, p.predicted_seconds);
+});
+
+test('outputs switch to select mode past the job-output limit (UTF-16 sized)', () => {
+  const small = plan([['a.py'], ['b.py']]);
+  const fit = fitOutputs(small);
+  assert.equal(fit.select, false);
+  assert.equal(fit.matrix, JSON.stringify(inlineMatrix(small)));
+  assert.equal(fit.planJson, JSON.stringify(small));
+  assert.equal(fit.bytes, utf16Bytes(fit.matrix) + utf16Bytes(fit.planJson));
+  // 2 bytes per UTF-16 code unit: a non-BMP character is 2 code units, 4 bytes.
+  assert.equal(utf16Bytes('a😀'), 6);
+  const ids = Array.from({ length: 6000 }, (_, i) => `tests/module_${i}/test_something_rather_long_${i}.py`);
+  const big = plan([ids.slice(0, 3000), ids.slice(3000)]);
+  const switched = fitOutputs(big);
+  assert.equal(switched.select, true);
+  assert.ok(switched.bytes > switched.limit);
+  // Exactly at the limit still fits; one code unit more does not.
+  const exact = fitOutputs(small, fit.bytes);
+  assert.equal(exact.select, false);
+  assert.equal(fitOutputs(small, fit.bytes - 2).select, true);
+});
+
+test('invariant guard: every discovered test exactly once', () => {
+  const ok = [
+    [plan([['a.py'], ['b.py']]), ['a.py', 'b.py']],
+    [plan([['a.py'], ['b.py::T']]), ['a.py::t1', 'a.py::t2', 'b.py::T::x', 'b.py::T::y']],
+    [plan([['a.py::t1'], ['a.py::t2']]), ['a.py::t1', 'a.py::t2']],
+  ];
+  for (const [p, discovered] of ok) assert.deepEqual(checkCoverage(p, discovered), []);
+  const bad = [
+    [plan([['a.py'], ['a.py']]), ['a.py'], /"a.py" is in worker 1 and worker 2/],
+    [plan([['a.py'], []]), ['a.py', 'b.py'], /"b.py" is in no worker/],
+    [plan([['a.py'], ['c.py']]), ['a.py'], /"c.py" was not discovered/],
+    [plan([['a.py'], ['a.py::t1']]), ['a.py::t1'], /"a.py::t1" is covered 2 times/],
+  ];
+  for (const [p, discovered, pattern] of bad) {
+    const problems = checkCoverage(p, discovered);
+    assert.ok(problems.some((m) => pattern.test(m)), `${problems.join(' | ')} should match ${pattern}`);
+  }
+});
+
+test('log lines never start a workflow command', () => {
+  for (const id of NASTY) {
+    const line = logLine('  - ', id);
+    assert.equal(line.includes('\n'), false, JSON.stringify(line));
+    assert.equal(line.includes('\r'), false);
+    assert.ok(line.startsWith('  - '));
+    assert.equal(/^::/m.test(line), false);
+  }
+  assert.equal(logSafe('a\nb\r\tc\u0000\u2028'), 'a\\nb\\r\\tc\\u0000\\u2028');
+});
+
+test('text table shows every worker with a bar and no ids', () => {
+  const table = textTable(plan([['secret-id-a.py'], ['secret-id-b.py']]));
+  const lines = table.split('\n');
+  assert.equal(lines.length, 5);
+  assert.match(lines[0], /^2 workers \(fixed\), granularity file, 2 tests/);
+  assert.match(lines[2], /^ +1 +1 +0 +10\.0 s +█+/);
+  assert.match(lines[3], /^ +2 +1 +0 +11\.0 s +█+$/);
+  assert.match(lines[4], /lower bound 10\.0 s, slowest worker 12\.0 s \(20\.0 % over\)/);
+  assert.equal(table.includes('secret-id'), false);
+});
