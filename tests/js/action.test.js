@@ -1,0 +1,239 @@
+// The built action (dist/index.js) run as the runner runs it: INPUT_* variables in, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY files out. No cache service here, so every run also checks that a cache outage only costs
+// balance: restore fails → warning → the split still covers every test.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { commandLines, DIST_INDEX, removeTree, ROOT, runAction, shellWords, tempTree } from './helpers.js';
+
+const built = existsSync(DIST_INDEX) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm'));
+const skip = built ? false : 'dist/ is not built (npm run build)';
+
+/** The example suite's test files, relative to the repository root. */
+function exampleFiles() {
+  const out = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.name.endsWith('.test.mjs')) out.push(rel);
+    }
+  };
+  walk('examples/node-suite/test');
+  return out.sort();
+}
+
+/** A copy of the example suite in a temp workspace (the action writes nothing there, but tests stay isolated). */
+function exampleWorkspace() {
+  const dir = tempTree();
+  cpSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true });
+  return dir;
+}
+
+test('split: example suite, committed timings, no cache service', { skip }, () => {
+  const ws = exampleWorkspace();
+  try {
+    const run = runAction(
+      {
+        tests: 'examples/node-suite/test/**/*.test.mjs',
+        timings: 'examples/node-suite/timings/junit.xml',
+        workers: '4',
+      },
+      { cwd: ws },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const matrix = JSON.parse(run.outputs.matrix);
+    assert.equal(matrix.include.length, 4);
+    assert.deepEqual(matrix.include.map((e) => e.index), [1, 2, 3, 4]);
+    const all = matrix.include.flatMap((e) => shellWords(e.tests));
+    assert.deepEqual([...all].sort(), exampleFiles());
+    assert.equal(new Set(all).size, all.length);
+    assert.ok(all.includes('examples/node-suite/test/integration/checkout flow.test.mjs'));
+    const plan = JSON.parse(run.outputs.plan);
+    assert.equal(plan.workers, 4);
+    assert.equal(plan.estimated_tests, 0, 'every file has a recorded time in the committed junit.xml');
+    assert.equal(run.outputs.workers, '4');
+    assert.equal(Number(run.outputs['predicted-seconds']), plan.predicted_seconds);
+    assert.equal(run.outputs.select, 'false');
+    // The committed timings sum to about 14 s; four workers can't beat the 2.2 s file.
+    assert.ok(plan.predicted_seconds >= 2.2 && plan.predicted_seconds < 5, String(plan.predicted_seconds));
+    // Cache outage: a warning, not a failure.
+    const warnings = commandLines(run.stdout).filter((c) => c.command === 'warning');
+    assert.ok(warnings.some((w) => /timing store not restored/i.test(w.line)), run.stdout);
+    assert.equal(commandLines(run.stdout).some((c) => c.command === 'error'), false, run.stdout);
+    // Summary: table, chart, lists.
+    assert.match(run.summary, /## timeshard: 4 workers/);
+    assert.match(run.summary, /```mermaid\ngantt/);
+    assert.match(run.summary, /checkout flow\.test\.mjs/);
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('split without any history: estimate-only split, still every file once', { skip }, () => {
+  const ws = exampleWorkspace();
+  try {
+    const run = runAction({ tests: 'examples/node-suite/test/**/*.test.mjs', workers: '3' }, { cwd: ws });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const matrix = JSON.parse(run.outputs.matrix);
+    const all = matrix.include.flatMap((e) => shellWords(e.tests));
+    assert.deepEqual([...all].sort(), exampleFiles());
+    const plan = JSON.parse(run.outputs.plan);
+    assert.equal(plan.estimated_tests, plan.tests);
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('split with workers: auto explains the choice', { skip }, () => {
+  const ws = exampleWorkspace();
+  try {
+    const run = runAction(
+      {
+        tests: 'examples/node-suite/test/**/*.test.mjs',
+        timings: 'examples/node-suite/timings/junit.xml',
+        'target-seconds': '10',
+        'job-overhead-seconds': '5',
+      },
+      { cwd: ws },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const plan = JSON.parse(run.outputs.plan);
+    assert.ok(plan.auto, 'auto block present');
+    assert.equal(plan.auto.target_seconds, 10);
+    assert.match(run.summary, /`workers: auto` chose \*\*\d+\*\*/);
+    assert.equal(JSON.parse(run.outputs.matrix).include.length, Number(run.outputs.workers));
+  } finally {
+    removeTree(ws);
+  }
+});
+
+const NASTY = [
+  'tests/test_x.py::test_a[1-2]',
+  'tests/with space.py::test_b',
+  "tests/it's.py::test_c",
+  'tests/sub.py::test_$(touch pwned)',
+  'tests/tick.py::test_`touch pwned`',
+  'tests/pct.py::test_%0A::set-output name=x::y',
+  'tests/line.py::test_a\\nb',
+  'tests/ünï.py::test_ö',
+];
+
+test('split from a tests-file with hostile ids: matrix round-trips through sh, log stays clean', { skip }, () => {
+  const ws = tempTree({
+    'ids.txt': `${NASTY.join('\n')}\n::error::injected\n\n${NASTY.length + 1} tests collected in 0.01s\n`,
+  });
+  try {
+    const run = runAction({ 'tests-file': 'ids.txt', granularity: 'test', workers: '3' }, { cwd: ws });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const matrix = JSON.parse(run.outputs.matrix);
+    const all = matrix.include.flatMap((e) => shellWords(e.tests));
+    assert.deepEqual([...all].sort(), [...NASTY, '::error::injected'].sort());
+    assert.equal(existsSync(path.join(ws, 'pwned')), false);
+    for (const c of commandLines(run.stdout)) {
+      assert.ok(['warning', 'debug', 'group', 'endgroup'].includes(c.command), `unexpected command line: ${c.line}`);
+    }
+    assert.equal(run.summary.includes('`touch pwned`'), false, 'backticks of an id reached the summary unescaped');
+    assert.ok(run.summary.includes('&#96;touch pwned&#96;'));
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('input errors fail the step with a message naming the input', { skip }, () => {
+  const ws = tempTree({ 'tests/a_test.py': 'x' });
+  try {
+    const cases = [
+      [{ tests: 'tests/*.py', workers: '0' }, 'Input `workers`: expected a number from 1 to 256 or `auto`, got `0`'],
+      [{ tests: 'nothing/*.py' }, 'Input `tests`: no file matched "nothing/*.py"'],
+      [{ 'tests-file': 'missing.txt' }, 'Input `tests-file`: cannot read "missing.txt"'],
+      [{ mode: 'select', index: '1', plan: '{"groups":[{"index":1,"tests":["a"]}]}', 'cache-key': 'bad key' }, 'Input `cache-key`'],
+      [{ mode: 'select', index: '5', plan: '{"groups":[{"index":1,"tests":["a"]}]}' }, 'Input `index`: the plan has no worker 5 (it has 1)'],
+    ];
+    for (const [inputs, message] of cases) {
+      const run = runAction(inputs, { cwd: ws });
+      assert.equal(run.status, 1, `${JSON.stringify(inputs)}: ${run.stdout}`);
+      const errors = commandLines(run.stdout).filter((c) => c.command === 'error');
+      assert.equal(errors.length, 1, run.stdout);
+      assert.ok(errors[0].line.includes(message), `${errors[0].line} should contain ${message}`);
+    }
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('select mode takes the tests from the plan input', { skip }, () => {
+  const plan = { groups: [{ index: 1, tests: ['a.py'] }, { index: 2, tests: ['b c.py', 'd.py::t[1]'] }] };
+  const run = runAction({ mode: 'select', index: '2', plan: JSON.stringify(plan) }, { cwd: ROOT });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.equal(run.outputs.tests, "'b c.py' 'd.py::t[1]'");
+  assert.deepEqual(JSON.parse(run.outputs['tests-json']), ['b c.py', 'd.py::t[1]']);
+  assert.equal(run.outputs.count, '2');
+  assert.deepEqual(shellWords(run.outputs.tests), ['b c.py', 'd.py::t[1]']);
+});
+
+test('select mode without a plan and without a cache fails loudly', { skip }, () => {
+  const run = runAction({ mode: 'select', index: '1' }, { cwd: ROOT });
+  assert.equal(run.status, 1);
+  assert.match(run.stdout, /::error::select mode found no plan for this run/);
+});
+
+test('plans too large for job outputs switch to select mode; without a cache that is a clear failure', { skip }, () => {
+  // 14,000 ids of ~60 characters: matrix + plan ≈ 1.7 MB as GitHub counts (2 bytes per UTF-16 unit).
+  const ids = Array.from({ length: 14000 }, (_, i) => `tests/package_${i % 50}/test_module_${i}.py::test_case_${i}`);
+  const ws = tempTree({ 'ids.txt': ids.join('\n') });
+  try {
+    const run = runAction({ 'tests-file': 'ids.txt', granularity: 'test', workers: '8' }, { cwd: ws });
+    assert.equal(run.status, 1, run.stdout);
+    assert.match(run.stdout, /switching to select mode/);
+    assert.match(run.stdout, /::error::the plan is too large for job outputs \(\d+ bytes\) and could not be saved/);
+    assert.equal(run.outputs.matrix, undefined, 'no half-written matrix');
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('record: reports in, store not saved without a cache, never a failure', { skip }, () => {
+  const ws = exampleWorkspace();
+  try {
+    cpSync(path.join(ws, 'examples/node-suite/timings/junit.xml'), path.join(ws, 'reports/junit-1/junit.xml'));
+    const run = runAction({ mode: 'record', reports: 'reports/**/*.xml' }, { cwd: ws });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal(run.outputs.recorded !== undefined && Number(run.outputs.recorded) > 0, true, JSON.stringify(run.outputs));
+    assert.equal(run.outputs.saved, 'false');
+    assert.equal(run.outputs['store-key'], '');
+    assert.match(run.stdout, /::warning::.*not saved/i);
+    assert.match(run.summary, /## timeshard: recorded \d+ tests/);
+    assert.match(run.summary, /\*\*Not saved\*\*/);
+    // Nothing to record: still success.
+    const none = runAction({ mode: 'record', reports: 'nothing/**/*.xml' }, { cwd: ws });
+    assert.equal(none.status, 0, none.stdout);
+    assert.equal(none.outputs.recorded, '0');
+    assert.match(none.stdout, /::warning::no report matched/);
+  } finally {
+    removeTree(ws);
+  }
+});
+
+test('record compares predicted and actual per worker when given the plan', { skip }, () => {
+  const ws = exampleWorkspace();
+  try {
+    const split = runAction(
+      { tests: 'examples/node-suite/test/**/*.test.mjs', timings: 'examples/node-suite/timings/junit.xml', workers: '2' },
+      { cwd: ws },
+    );
+    assert.equal(split.status, 0, split.stdout);
+    cpSync(path.join(ws, 'examples/node-suite/timings/junit.xml'), path.join(ws, 'reports/junit.xml'));
+    const run = runAction({ mode: 'record', reports: 'reports/*.xml', plan: split.outputs.plan }, { cwd: ws });
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(run.summary, /### Predicted and actual test time per worker/);
+    const plan = JSON.parse(split.outputs.plan);
+    // Same timings in and out: actual equals predicted for every worker.
+    for (const g of plan.groups) {
+      assert.match(run.stdout, new RegExp(`worker ${g.index}: predicted ${g.predicted_seconds.toFixed(1)} s, actual ${g.predicted_seconds.toFixed(1)} s`));
+    }
+  } finally {
+    removeTree(ws);
+  }
+});

@@ -1,0 +1,98 @@
+// engine.js: the wasm door (from js/, loading ../pkg), error translation and the last-resort splitter.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { InputError } from '../../js/inputs.js';
+
+const hasPkg = existsSync(new URL('../../pkg/timeshard_bg.wasm', import.meta.url));
+const skip = hasPkg ? false : 'pkg/ is not built (npm run build:wasm)';
+const engine = hasPkg ? await import('../../js/engine.js') : null;
+
+const request = (over = {}) => ({
+  tests: ['a.py', 'b.py', 'c.py', 'd.py'],
+  sizes: [400, 300, 200, 100],
+  timings: [],
+  store: null,
+  granularity: 'file',
+  workers: 2,
+  target_seconds: 300,
+  job_overhead_seconds: 60,
+  max_workers: 20,
+  roots: [],
+  ...over,
+});
+
+test('the core answers: version, plan, record', { skip }, () => {
+  assert.match(engine.engineVersion(), /^\d+\.\d+\.\d+/);
+  const plan = engine.plan(request());
+  assert.equal(plan.workers, 2);
+  assert.deepEqual(plan.groups.flatMap((g) => g.tests).sort(), ['a.py', 'b.py', 'c.py', 'd.py']);
+  const junit = new TextEncoder().encode(
+    '<testsuite><testcase file="a.py" classname="a" name="t" time="2.5"/></testsuite>',
+  );
+  const recorded = engine.record({ store: null, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30 });
+  assert.equal(typeof recorded.store, 'string');
+  assert.equal(recorded.summary.runs, 1);
+  const replanned = engine.plan(request({ store: new TextEncoder().encode(recorded.store) }));
+  assert.equal(replanned.estimated_tests, 3);
+});
+
+test('core input errors become InputError naming the input', { skip }, () => {
+  assert.throws(
+    () => engine.plan(request({ workers: 0 })),
+    (error) => error instanceof InputError && error.input === 'workers',
+  );
+});
+
+test('translateError: input errors vs engine errors', { skip }, () => {
+  const input = engine.translateError('plan', new Error('input `granularity`: expected file, suite or test'));
+  assert.ok(input instanceof InputError);
+  assert.equal(input.message, 'Input `granularity`: expected file, suite or test');
+  const other = engine.translateError('record', new Error('store: version 9 is newer than this timeshard'));
+  assert.ok(other instanceof engine.EngineError);
+  assert.equal(other.message, 'timeshard core, record: store: version 9 is newer than this timeshard');
+  assert.equal(engine.translateError('plan', 'a string').coreMessage, 'a string');
+});
+
+test('planDegrading: a timing file the core rejects costs balance, not the plan', { skip }, () => {
+  const garbage = { name: 'timings.bin', data: new Uint8Array([0xff, 0xfe, 0x00, 0x01, 0x02]) };
+  const { plan, warnings } = engine.planDegrading(request({ timings: [garbage] }));
+  assert.deepEqual(plan.groups.flatMap((g) => g.tests).sort(), ['a.py', 'b.py', 'c.py', 'd.py']);
+  // Either the core warns about the file itself, or the shim planned again without it and says so.
+  assert.ok(
+    warnings.length > 0 || (plan.warnings ?? []).some((w) => w.includes('timings.bin')),
+    JSON.stringify({ warnings, planWarnings: plan.warnings }),
+  );
+});
+
+test('unitOf mirrors the core granularity rules', { skip }, () => {
+  const cases = [
+    ['a.py::C::t', 'file', 'a.py'],
+    ['a.py::C::t', 'suite', 'a.py::C'],
+    ['a.py::t', 'suite', 'a.py::t'],
+    ['a.py', 'suite', 'a.py'],
+    ['a.py::C::t', 'test', 'a.py::C::t'],
+    ['a.py', 'file', 'a.py'],
+  ];
+  for (const [id, g, unit] of cases) assert.equal(engine.unitOf(id, g), unit, `${id} @ ${g}`);
+});
+
+test('fallbackPlan: every unit once, largest first, valid plan shape', { skip }, () => {
+  const plan = engine.fallbackPlan(
+    request({ tests: ['a.py::t1', 'a.py::t2', 'b.py::t', 'c.py', 'd.py'], sizes: [50, 50, 300, null, 100], workers: 2 }),
+  );
+  assert.equal(plan.workers, 2);
+  assert.deepEqual(plan.groups.map((g) => g.index), [1, 2]);
+  assert.deepEqual(plan.groups.flatMap((g) => g.tests).sort(), ['a.py', 'b.py', 'c.py', 'd.py']);
+  // b.py (300) alone is the heaviest: it gets a worker to itself first.
+  assert.deepEqual(plan.groups[0].tests, ['b.py']);
+  assert.equal(plan.estimated_tests, 4);
+  assert.ok(plan.predicted_seconds >= plan.lower_bound_seconds - 1e-9);
+  assert.equal(plan.auto, null);
+  const auto = engine.fallbackPlan(request({ workers: 'auto', max_workers: 3 }));
+  assert.equal(auto.workers, 3);
+  assert.ok(auto.auto.reason.includes('could not run'));
+  const tiny = engine.fallbackPlan(request({ tests: ['only.py'], sizes: [null], workers: 8 }));
+  assert.equal(tiny.workers, 1);
+  assert.deepEqual(tiny.groups[0].tests, ['only.py']);
+});
