@@ -26,7 +26,10 @@ fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes on a cold machine)"
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked --force
+  # --locked first (the tool's own lock file); some registry mirrors lack a crate version that lock names, and then
+  # the unlocked resolution (same wasm-bindgen-cli version, newest compatible dependencies) is the fallback.
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked --force \
+    || cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
 
 NODE24=".tools/node24/node_modules/node/bin/node"
