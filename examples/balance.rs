@@ -8,7 +8,8 @@
 //! Knapsack reports) and every parallel_tests log (`path:seconds` lines, `*.log`) in DIR, the units are the keys
 //! as given, and for N ∈ {2, 4, 8, 16, 32, 64} with N ≤ units it prints the excess of the makespan over the lower
 //! bound for plain LPT and for `partition`, then the mean and worst excess over all cases, and the time per case.
-//! Finally it times `partition` on 200,000 random weights with N = 64 and N = 256.
+//! Finally it times `partition` on 200,000 random weights with N = 64 and N = 256, and `plan::build` on them as
+//! 200,000 tests (fixed 64 workers, and `auto` with a reachable and an unreachable target).
 //!
 //! The files are parsed here, simply, so that this example depends only on the partition module.
 
@@ -16,11 +17,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use timeshard::partition::{lower_bound, lpt, partition, Budget, Partition};
+use timeshard::plan::{build, PlanOptions, Workers};
+use timeshard::{Granularity, TestKey};
 
 const NS: [usize; 6] = [2, 4, 8, 16, 32, 64];
 
 fn main() {
-    let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| "/work/shared/bench/timings".into());
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/work/shared/bench/timings".into());
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(err) => {
@@ -39,10 +45,18 @@ fn main() {
     let mut slowest = (Duration::ZERO, String::new());
     let mut at_bound = 0;
 
-    println!("{:<72} {:>5} {:>3} {:>10} {:>10} {:>10} {:>9}", "file", "units", "N", "LB s", "LPT %", "part %", "ms");
+    println!(
+        "{:<72} {:>5} {:>3} {:>10} {:>10} {:>10} {:>9}",
+        "file", "units", "N", "LB s", "LPT %", "part %", "ms"
+    );
     for path in &files {
-        let Some(weights) = read_timings(path) else { continue };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let Some(weights) = read_timings(path) else {
+            continue;
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for n in NS.into_iter().filter(|&n| n <= weights.len()) {
             let lb = lower_bound(&weights, n);
             let plain = lpt(&weights, n);
@@ -68,7 +82,10 @@ fn main() {
             part_excess.push(ep);
             total_time += took;
             let ms = took.as_secs_f64() * 1e3;
-            println!("{name:<72} {:>5} {n:>3} {lb:>10.3} {el:>10.5} {ep:>10.5} {ms:>9.3}", weights.len());
+            println!(
+                "{name:<72} {:>5} {n:>3} {lb:>10.3} {el:>10.5} {ep:>10.5} {ms:>9.3}",
+                weights.len()
+            );
         }
     }
     let cases = part_excess.len();
@@ -78,9 +95,22 @@ fn main() {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!();
-    println!("{cases} cases from {}; excess of the makespan over the lower bound:", dir.display());
-    println!("  LPT:       mean {:.5} %, worst {:.4} % ({})", mean(&lpt_excess), worst_lpt.0, worst_lpt.1);
-    println!("  partition: mean {:.5} %, worst {:.4} % ({})", mean(&part_excess), worst_part.0, worst_part.1);
+    println!(
+        "{cases} cases from {}; excess of the makespan over the lower bound:",
+        dir.display()
+    );
+    println!(
+        "  LPT:       mean {:.5} %, worst {:.4} % ({})",
+        mean(&lpt_excess),
+        worst_lpt.0,
+        worst_lpt.1
+    );
+    println!(
+        "  partition: mean {:.5} %, worst {:.4} % ({})",
+        mean(&part_excess),
+        worst_part.0,
+        worst_part.1
+    );
     println!("  partition at the lower bound: {at_bound} of {cases} cases");
     println!(
         "  partition time: mean {:.3} ms per case, slowest {:.3} ms ({})",
@@ -108,6 +138,51 @@ fn main() {
             excess(&refined, lb)
         );
     }
+
+    // The whole plan, including `auto` (which partitions for several worker counts).
+    let units: Vec<TestKey> = (0..weights.len())
+        .map(|i| TestKey::file_only(format!("tests/test_{i}.py")))
+        .collect();
+    let estimated = vec![false; weights.len()];
+    let total: f64 = weights.iter().sum();
+    let overhead = 60.0;
+    let settings = [
+        ("fixed 64", Workers::Fixed(64)),
+        (
+            "auto, ~100 workers meet the target",
+            Workers::Auto {
+                target_seconds: total / 100.0 + overhead,
+                max_workers: 256,
+            },
+        ),
+        (
+            "auto, target out of reach",
+            Workers::Auto {
+                target_seconds: 600.0,
+                max_workers: 256,
+            },
+        ),
+    ];
+    for (label, workers) in settings {
+        let opts = PlanOptions::new(workers, overhead, Granularity::File);
+        let started = Instant::now();
+        match build(&units, &weights, &estimated, &opts) {
+            Ok(plan) => {
+                let took = started.elapsed();
+                if let Err(err) = plan.check_invariants(&units) {
+                    panic!("{label}: {err}");
+                }
+                println!(
+                    "plan::build, 200,000 tests, {label}: {:.1} ms → {} workers, {:.6} % over LB",
+                    took.as_secs_f64() * 1e3,
+                    plan.workers,
+                    (plan.predicted_seconds - plan.lower_bound_seconds) / plan.lower_bound_seconds
+                        * 100.0
+                );
+            }
+            Err(err) => panic!("{label}: {err}"),
+        }
+    }
 }
 
 /// Percent above the lower bound (0 when the bound is 0).
@@ -121,9 +196,19 @@ fn excess(p: &Partition, lb: f64) -> f64 {
 
 /// The promises the benchmark relies on; a broken one aborts the run loudly.
 fn check(refined: &Partition, plain: &Partition, items: usize, n: usize, name: &str) {
-    assert!(refined.makespan() <= plain.makespan(), "{name} N={n}: partition worse than LPT");
-    assert_eq!(refined.assignment.len(), items, "{name} N={n}: wrong assignment length");
-    assert!(refined.groups().iter().all(|g| !g.is_empty()), "{name} N={n}: empty group");
+    assert!(
+        refined.makespan() <= plain.makespan(),
+        "{name} N={n}: partition worse than LPT"
+    );
+    assert_eq!(
+        refined.assignment.len(),
+        items,
+        "{name} N={n}: wrong assignment length"
+    );
+    assert!(
+        refined.groups().iter().all(|g| !g.is_empty()),
+        "{name} N={n}: empty group"
+    );
 }
 
 /// The seconds of a flat JSON object or a `path:seconds` log, or `None` for any other file.
