@@ -8,8 +8,49 @@
 //! Normalisation (applied to every path that enters the core): backslashes → `/`, leading `./` removed, repeated
 //! `/` collapsed, an absolute workspace prefix removed. Ids from different roots (`backend/x.py` vs `x.py`) are
 //! reconciled by [`reconcile_roots`], which finds one consistent prefix rewrite and says so in a warning.
+//!
+//! # JUnit cases → ids
+//!
+//! [`junit_case_key`] turns one `<testcase>` into a [`TestKey`]. What each producer writes, and what we make of it:
+//!
+//! | producer | what the case carries | key |
+//! |---|---|---|
+//! | pytest xunit1 (< 6), rspec_junit_formatter, jest-junit with `addFileAttribute` | `file` (case or suite) | `file::Class::name` / `file::name` |
+//! | pytest xunit2 (≥ 6, no `file`), nose | dotted `classname` | `a/b/c.py::Class::name` (see below) |
+//! | go-junit-report, gotestsum | suite = package path, `classname` = package (or its last element) | `pkg::TestX/sub` |
+//! | cargo-nextest | suite = `classname` = binary id | `binary_id::mod::test` |
+//! | Playwright, vitest | suite = `classname` = spec file | `file::title` |
+//! | node `--test-reporter=junit` | `classname="test"`, suites = `describe` titles | `outer::inner::name` |
+//! | Ant, surefire, Gradle | Java `classname` | `com.x.FooTest::method` |
+//! | anything else | suite name, else the case name | `suite::name` / `name` |
+//!
+//! With a `file`: the *class part* is what `classname` adds to the file's dotted module (pytest writes
+//! `classname="tests.test_x.TestC"` for `file="tests/test_x.py"` → class `TestC`; nested classes `A.B` become
+//! `A::B`); a `classname` equal to the module (rspec, pytest functions) adds nothing. If a `.py` file's module is not
+//! a prefix of the Python-dotted `classname` (pytest reports the *defining* file of an inherited test), the
+//! `classname` wins and gives the file. A `classname` with spaces or equal to the name (jest, node) adds nothing; any
+//! other `classname` becomes one class segment, so same-named methods of different classes never merge.
+//!
+//! Python dotted `classname` → path, the standard module convention: segments are split at `.`; the trailing
+//! segments that look like classes form the class part, the rest the module path (`a.b.c` → `a/b/c.py`). A segment
+//! looks like a class when it starts with an ASCII capital letter and does not end in a snake-case tail (`_t`,
+//! `_test`, `_utils`: text after the last `_` that has no capital letter, which is how test modules such as WMCore's
+//! `DQMHarvest_t` are named). At least one segment always stays in the module path. Limits of the heuristic:
+//! capitalised module names without a snake-case tail (`TestFoo.py`) are taken as classes, and directories with a
+//! dot in their name cannot be recovered (pytest replaced the `/` by `.` already).
+//!
+//! A report is taken as Python when its suite is named `pytest` or `nosetests` (their defaults) or the `classname`
+//! has a test-module segment (`test_*`, `*_test`, `*_tests`); otherwise a dotted `classname` is the unit itself
+//! (Java, `python -m unittest` accepts such names too). Same-named tests in different files, packages, binaries or
+//! classes therefore never share an id.
 
 use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
 
 /// How coarse the units handed to workers are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -23,6 +64,41 @@ pub enum Granularity {
     Test,
 }
 
+impl Granularity {
+    /// The lowercase name used in inputs and JSON: `file`, `suite` or `test`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::File => "file",
+            Granularity::Suite => "suite",
+            Granularity::Test => "test",
+        }
+    }
+}
+
+impl fmt::Display for Granularity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Granularity {
+    type Err = Error;
+
+    /// Accepts `file`, `suite` or `test`, ignoring ASCII case and surrounding whitespace.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        [Granularity::File, Granularity::Suite, Granularity::Test]
+            .into_iter()
+            .find(|g| t.eq_ignore_ascii_case(g.as_str()))
+            .ok_or_else(|| {
+                Error::input(
+                    "granularity",
+                    format!("expected `file`, `suite` or `test`, got `{s}`"),
+                )
+            })
+    }
+}
+
 /// A test id together with its file. Invariant: `id == file` or `id` starts with `file` + `"::"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TestKey {
@@ -30,4 +106,1124 @@ pub struct TestKey {
     pub file: String,
     /// The full id.
     pub id: String,
+}
+
+impl TestKey {
+    /// The key of a pytest-style id: the file is the part before the first `::`, normalised with
+    /// [`normalize_path`]; the rest is kept as is.
+    pub fn from_id(id: &str, roots: &[String]) -> TestKey {
+        let (file_part, rest) = match id.find("::") {
+            Some(i) => id.split_at(i),
+            None => (id, ""),
+        };
+        let file = normalize_path(file_part, roots);
+        let mut full = String::with_capacity(file.len() + rest.len());
+        full.push_str(&file);
+        full.push_str(rest);
+        TestKey { file, id: full }
+    }
+
+    /// The key of a file-level unit (`id == file`).
+    pub fn file_only(file: impl Into<String>) -> TestKey {
+        let file = file.into();
+        TestKey {
+            id: file.clone(),
+            file,
+        }
+    }
+
+    /// The unit this test belongs to at granularity `g`: `File` → the file; `Suite` → `file::First` when the id has
+    /// at least two segments after the file (`f::Class::test` → `f::Class`), else the id itself; `Test` → itself.
+    pub fn unit(&self, g: Granularity) -> TestKey {
+        match g {
+            Granularity::File => TestKey::file_only(self.file.clone()),
+            Granularity::Test => self.clone(),
+            Granularity::Suite => {
+                let rest = self
+                    .id
+                    .strip_prefix(self.file.as_str())
+                    .and_then(|r| r.strip_prefix("::"));
+                match rest.and_then(|r| r.find("::").map(|i| &r[..i])) {
+                    Some(first) => TestKey {
+                        file: self.file.clone(),
+                        id: format!("{}::{}", self.file, first),
+                    },
+                    None => self.clone(),
+                }
+            }
+        }
+    }
+}
+
+/// Writes the segments of `path` (split at `/` and `\`) into `out`, dropping empty and `.` segments, keeping a
+/// leading `/` for absolute paths. No trailing `/`.
+fn push_segments(path: &str, out: &mut String) {
+    if path.starts_with(['/', '\\']) {
+        out.push('/');
+    }
+    for seg in path.split(['/', '\\']) {
+        if seg.is_empty() || seg == "." {
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str(seg);
+    }
+}
+
+/// Normalised workspace roots, longest first, ready for [`normalize_path_with`].
+pub(crate) fn normalize_roots(roots: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = roots
+        .iter()
+        .map(|r| {
+            let mut s = String::with_capacity(r.len());
+            push_segments(r.trim(), &mut s);
+            s
+        })
+        .filter(|r| !r.is_empty() && r != "/")
+        .collect();
+    // Longest first so that a nested root wins; ties in lexicographic order (only for determinism).
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// `root` is a prefix of `path` ending at a segment boundary; Windows drive paths compare without ASCII case.
+fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
+    let head = path.get(..root.len())?;
+    let is_drive = root.as_bytes().get(1) == Some(&b':');
+    let same = if is_drive {
+        head.eq_ignore_ascii_case(root)
+    } else {
+        head == root
+    };
+    if !same {
+        return None;
+    }
+    path[root.len()..].strip_prefix('/')
+}
+
+/// Already normal and relative: no `\\`, no empty or `.` segment, no trailing `/`, not absolute (so no root
+/// applies). Most paths in reports are; they are copied as they are.
+fn is_clean_relative(path: &str) -> bool {
+    let b = path.as_bytes();
+    !b.is_empty()
+        && b[0] != b'/'
+        && b.get(1) != Some(&b':')
+        && !b.contains(&b'\\')
+        && path.split('/').all(|seg| !seg.is_empty() && seg != ".")
+}
+
+/// [`normalize_path`] with roots already passed through [`normalize_roots`].
+pub(crate) fn normalize_path_with(path: &str, roots: &[String]) -> String {
+    if is_clean_relative(path) {
+        return path.to_string();
+    }
+    let mut out = String::with_capacity(path.len());
+    push_segments(path, &mut out);
+    for root in roots {
+        if let Some(rest) = strip_root(&out, root) {
+            return rest.to_string();
+        }
+    }
+    out
+}
+
+/// Normalises a path: backslashes → `/`, `./` segments and a leading `./` removed, repeated `/` collapsed, no
+/// trailing `/`, and the longest matching workspace root in `roots` (e.g. `/home/runner/work/r/r`) stripped.
+pub fn normalize_path(path: &str, roots: &[String]) -> String {
+    normalize_path_with(path, &normalize_roots(roots))
+}
+
+/// Which way a recorded id is rewritten by a [`RootRewrite`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RewriteKind {
+    /// Remove a leading directory path (`backend/x.py` → `x.py`).
+    Strip,
+    /// Add a leading directory path (`x.py` → `backend/x.py`).
+    Add,
+}
+
+/// One prefix rewrite that maps recorded (known) ids into the namespace of the discovered (wanted) files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootRewrite {
+    kind: RewriteKind,
+    /// The directory prefix, always ending in `/`.
+    prefix: String,
+    matched_before: usize,
+    matched_after: usize,
+    wanted: usize,
+}
+
+impl RootRewrite {
+    /// Rewrites a known file or id into the wanted namespace. `None` when a strip rewrite does not apply to it (its
+    /// path does not start with the prefix); callers keep such ids unchanged.
+    pub fn apply(&self, file_or_id: &str) -> Option<String> {
+        match self.kind {
+            RewriteKind::Add => Some(format!("{}{}", self.prefix, file_or_id)),
+            RewriteKind::Strip => file_or_id
+                .strip_prefix(self.prefix.as_str())
+                .map(str::to_string),
+        }
+    }
+
+    /// A one-line explanation for the warning shown to the user.
+    pub fn describe(&self) -> String {
+        let what = match self.kind {
+            RewriteKind::Add => format!("adding `{}` in front of", self.prefix),
+            RewriteKind::Strip => format!("removing `{}` from", self.prefix),
+        };
+        format!(
+            "recorded timings use a different root directory: {what} recorded paths matches {} of {} test files \
+             (without it: {})",
+            self.matched_after, self.wanted, self.matched_before
+        )
+    }
+}
+
+/// Every `(prefix, tail)` split of `path` at a `/`; the prefix keeps its trailing `/`.
+fn splits(path: &str) -> impl Iterator<Item = (&str, &str)> {
+    path.match_indices('/')
+        .map(move |(i, _)| (&path[..=i], &path[i + 1..]))
+        .filter(|(_, t)| !t.is_empty())
+}
+
+/// Finds ONE prefix rewrite (add or strip a leading directory path) of the known files that makes many more of the
+/// wanted files match: accepted when at least 2 more files match and the number of matches at least doubles.
+///
+/// Tie-breaks (written down for determinism): most matches, then the shorter prefix, then strip before add, then
+/// the lexicographically smaller prefix.
+pub fn reconcile_roots(
+    known_files: &BTreeSet<String>,
+    wanted_files: &BTreeSet<String>,
+) -> Option<RootRewrite> {
+    let before = known_files.intersection(wanted_files).count();
+    // Add `a`: every known `k` becomes `a + k`; count the wanted files `a + k`.
+    let mut add: BTreeMap<&str, usize> = BTreeMap::new();
+    for w in wanted_files {
+        for (prefix, tail) in splits(w) {
+            if known_files.contains(tail) {
+                *add.entry(prefix).or_default() += 1;
+            }
+        }
+    }
+    // Strip `s`: known `s + t` becomes `t`; known files without the prefix stay as they are.
+    let mut strip: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in known_files {
+        for (prefix, tail) in splits(k) {
+            if wanted_files.contains(tail) {
+                *strip.entry(prefix).or_default() += 1;
+            }
+        }
+    }
+    // Candidates as (matches after, kind, prefix); the best per the tie-breaks above.
+    type Candidate<'p> = (usize, RewriteKind, &'p str);
+    fn rank<'p>(
+        c: &Candidate<'p>,
+    ) -> (
+        usize,
+        Reverse<usize>,
+        Reverse<RewriteKind>,
+        Reverse<&'p str>,
+    ) {
+        (c.0, Reverse(c.2.len()), Reverse(c.1), Reverse(c.2))
+    }
+    fn consider<'p>(best: &mut Option<Candidate<'p>>, cand: Candidate<'p>) {
+        if best.as_ref().map_or(true, |b| rank(&cand) > rank(b)) {
+            *best = Some(cand);
+        }
+    }
+    let mut best: Option<Candidate> = None;
+    for (prefix, count) in &add {
+        consider(&mut best, (*count, RewriteKind::Add, prefix));
+    }
+    // Known files that already matched and start with a strip prefix would be rewritten away.
+    let mut lost: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in known_files.intersection(wanted_files) {
+        for (prefix, _) in splits(k) {
+            *lost.entry(prefix).or_default() += 1;
+        }
+    }
+    for (prefix, count) in &strip {
+        let after = (count + before).saturating_sub(lost.get(prefix).copied().unwrap_or(0));
+        consider(&mut best, (after, RewriteKind::Strip, prefix));
+    }
+    let (after, kind, prefix) = best?;
+    if after < before + 2 || after < 2 * before {
+        return None;
+    }
+    Some(RootRewrite {
+        kind,
+        prefix: prefix.to_string(),
+        matched_before: before,
+        matched_after: after,
+        wanted: wanted_files.len(),
+    })
+}
+
+/// How a JUnit case was mapped to its file (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CaseMapping {
+    /// The case or its suite had a `file` attribute.
+    FileAttribute,
+    /// A `.py` `file` attribute did not match the dotted `classname`, which gave the file instead.
+    FileFromClassname,
+    /// No file: a Python dotted `classname` was mapped to `a/b/c.py` (+ class part).
+    ClassnameToPath,
+    /// No file: the `classname` (a Java class, …) is the unit.
+    ClassAsUnit,
+    /// No file: the suite (go package, nextest binary, spec file, …) is the unit.
+    SuiteAsUnit,
+    /// No file, class or suite: the case name is its own unit.
+    NameAsUnit,
+}
+
+impl CaseMapping {
+    /// Short human description used in warnings.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CaseMapping::FileAttribute => "file attribute",
+            CaseMapping::FileFromClassname => "classname → file (file attribute overridden)",
+            CaseMapping::ClassnameToPath => "classname → file path",
+            CaseMapping::ClassAsUnit => "class as unit",
+            CaseMapping::SuiteAsUnit => "suite as unit",
+            CaseMapping::NameAsUnit => "test name as unit",
+        }
+    }
+}
+
+/// Maps one JUnit `<testcase>` to its key (see the module docs for the rules). Empty attributes count as absent.
+/// `suite_name`/`suite_file` are those of the innermost enclosing `<testsuite>`.
+pub fn junit_case_key(
+    file_attr: Option<&str>,
+    classname: Option<&str>,
+    name: &str,
+    suite_name: Option<&str>,
+    suite_file: Option<&str>,
+    roots: &[String],
+) -> TestKey {
+    junit_case_key_with_mapping(file_attr, classname, name, suite_name, suite_file, roots).0
+}
+
+/// [`junit_case_key`], also saying which mapping was used.
+pub fn junit_case_key_with_mapping(
+    file_attr: Option<&str>,
+    classname: Option<&str>,
+    name: &str,
+    suite_name: Option<&str>,
+    suite_file: Option<&str>,
+    roots: &[String],
+) -> (TestKey, CaseMapping) {
+    let roots = normalize_roots(roots);
+    let case = JunitCase {
+        file: file_attr.or(suite_file),
+        classname,
+        name,
+        suite_name,
+        suite_outer: suite_name,
+        suite_chain: suite_name,
+    };
+    case.key(&mut |p| normalize_path_with(p, &roots))
+}
+
+/// The attributes of one case that matter for its key.
+pub(crate) struct JunitCase<'a> {
+    /// `file` of the case, else of the suite.
+    pub file: Option<&'a str>,
+    pub classname: Option<&'a str>,
+    pub name: &'a str,
+    /// The innermost enclosing suite.
+    pub suite_name: Option<&'a str>,
+    /// The outermost enclosing suite.
+    pub suite_outer: Option<&'a str>,
+    /// All enclosing suite names, outermost first, joined by `::`.
+    pub suite_chain: Option<&'a str>,
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `file` as a dotted module: `/` → `.`, optionally without the extension of the last segment.
+/// Returns the rest of `classname` after that module: `Some("")` when equal, `Some("A.B")` for `module.A.B`.
+fn class_after_module<'c>(classname: &'c str, file: &str, strip_ext: bool) -> Option<&'c str> {
+    let module = if strip_ext {
+        let last_seg = file.rfind('/').map_or(0, |i| i + 1);
+        match file[last_seg..].rfind('.') {
+            Some(dot) if dot > 0 => &file[..last_seg + dot],
+            _ => file,
+        }
+    } else {
+        file
+    };
+    let c = classname.as_bytes();
+    let m = module.as_bytes();
+    if c.len() < m.len() {
+        return None;
+    }
+    let same = c
+        .iter()
+        .zip(m)
+        .all(|(&a, &b)| if b == b'/' { a == b'.' } else { a == b });
+    if !same {
+        return None;
+    }
+    let rest = &classname[m.len()..];
+    if rest.is_empty() {
+        Some(rest)
+    } else {
+        rest.strip_prefix('.')
+    }
+}
+
+/// Every segment a non-empty `[A-Za-z0-9_-]` word: something pytest/nose could have written for a module path.
+fn is_python_dotted(c: &str) -> bool {
+    c.split('.').all(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+/// A segment named like a Python test module: `test_x`, `x_test`, `x_tests`.
+fn is_test_module_segment(seg: &str) -> bool {
+    seg.starts_with("test_") || seg.ends_with("_test") || seg.ends_with("_tests")
+}
+
+/// A segment that looks like a class: a capital first letter and no snake-case tail after the last `_`.
+fn looks_like_class(seg: &str) -> bool {
+    let capital = seg.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+    let snake_tail = seg
+        .rfind('_')
+        .is_some_and(|i| !seg[i + 1..].bytes().any(|b| b.is_ascii_uppercase()));
+    capital && !snake_tail
+}
+
+/// Python dotted `classname` → (module path `a/b/c.py`, class part `A::B` possibly empty).
+fn python_path(classname: &str) -> (String, String) {
+    let segs: Vec<&str> = classname.split('.').collect();
+    let n_class = segs
+        .iter()
+        .skip(1)
+        .rev()
+        .take_while(|s| looks_like_class(s))
+        .count();
+    let (module, class) = segs.split_at(segs.len() - n_class);
+    (format!("{}.py", module.join("/")), class.join("::"))
+}
+
+fn join_id(file: &str, class: &str, name: &str) -> String {
+    let mut id = String::with_capacity(file.len() + class.len() + name.len() + 4);
+    id.push_str(file);
+    if !class.is_empty() {
+        id.push_str("::");
+        id.push_str(class);
+    }
+    id.push_str("::");
+    id.push_str(name);
+    id
+}
+
+impl JunitCase<'_> {
+    /// The key of this case; `normalize` normalises a path (with the caller's roots, possibly cached).
+    pub(crate) fn key(&self, normalize: &mut dyn FnMut(&str) -> String) -> (TestKey, CaseMapping) {
+        let name = self.name;
+        let classname = non_empty(self.classname);
+        let suite = non_empty(self.suite_name);
+        if let Some(raw_file) = non_empty(self.file) {
+            let file = normalize(raw_file);
+            let Some(cls) = classname else {
+                // pytest reports a module skipped at collection as classname="" name="<dotted module>".
+                if class_after_module(name, &file, true) == Some("") {
+                    return (TestKey::file_only(file), CaseMapping::FileAttribute);
+                }
+                let id = join_id(&file, "", name);
+                return (TestKey { file, id }, CaseMapping::FileAttribute);
+            };
+            // Playwright, vitest: classname = the spec file itself.
+            if cls == raw_file || cls == file || normalize(cls) == file {
+                let id = join_id(&file, "", name);
+                return (TestKey { file, id }, CaseMapping::FileAttribute);
+            }
+            let rest = class_after_module(cls, &file, true)
+                .or_else(|| class_after_module(cls, &file, false));
+            if let Some(rest) = rest {
+                let class = rest.replace('.', "::");
+                let id = join_id(&file, &class, name);
+                return (TestKey { file, id }, CaseMapping::FileAttribute);
+            }
+            if file.ends_with(".py") && is_python_dotted(cls) {
+                let (path, class) = python_path(cls);
+                let file = normalize(&path);
+                let id = join_id(&file, &class, name);
+                return (TestKey { file, id }, CaseMapping::FileFromClassname);
+            }
+            let plain = cls == name || cls.contains(char::is_whitespace);
+            let id = join_id(&file, if plain { "" } else { cls }, name);
+            return (TestKey { file, id }, CaseMapping::FileAttribute);
+        }
+        let unit_key = |unit: &str, normalize: &mut dyn FnMut(&str) -> String| {
+            let file = normalize(unit);
+            let id = join_id(&file, "", name);
+            TestKey { file, id }
+        };
+        let Some(cls) = classname else {
+            return match suite {
+                Some(s) => (unit_key(s, normalize), CaseMapping::SuiteAsUnit),
+                None => {
+                    let file = normalize(name);
+                    (TestKey::file_only(file), CaseMapping::NameAsUnit)
+                }
+            };
+        };
+        if let Some(s) = suite {
+            // go-junit-report: classname = last element of the package path; gotestsum, nextest, Playwright,
+            // surefire: classname = suite name.
+            let go_short = s.len() > cls.len()
+                && s.ends_with(cls)
+                && s.as_bytes()[s.len() - cls.len() - 1] == b'/';
+            if s == cls || go_short {
+                return (unit_key(s, normalize), CaseMapping::SuiteAsUnit);
+            }
+        }
+        let python_report = matches!(suite, Some("pytest" | "nosetests"));
+        if cls == "test" && !python_report {
+            // node's test runner: classname is always "test", suites are describe() titles; the outermost one
+            // stands for the file, nested ones stay in the id.
+            return match (non_empty(self.suite_outer), non_empty(self.suite_chain)) {
+                (Some(outer), Some(chain)) => {
+                    let file = normalize(outer);
+                    let rest = chain
+                        .strip_prefix(outer)
+                        .and_then(|r| r.strip_prefix("::"))
+                        .unwrap_or("");
+                    let id = join_id(&file, rest, name);
+                    (TestKey { file, id }, CaseMapping::SuiteAsUnit)
+                }
+                _ => (TestKey::file_only(normalize(name)), CaseMapping::NameAsUnit),
+            };
+        }
+        let segs_look_python = || cls.split('.').rev().skip(1).any(is_test_module_segment);
+        if cls.contains('.') && is_python_dotted(cls) && (python_report || segs_look_python()) {
+            let (path, class) = python_path(cls);
+            let file = normalize(&path);
+            let id = join_id(&file, &class, name);
+            return (TestKey { file, id }, CaseMapping::ClassnameToPath);
+        }
+        if cls.contains(char::is_whitespace) {
+            if let Some(s) = suite {
+                return (unit_key(s, normalize), CaseMapping::SuiteAsUnit);
+            }
+        }
+        (unit_key(cls, normalize), CaseMapping::ClassAsUnit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots() -> Vec<String> {
+        vec![
+            "/home/runner/work/r/r".to_string(),
+            "D:\\a\\r\\r".to_string(),
+        ]
+    }
+
+    #[test]
+    fn granularity_parses_and_displays() {
+        let successes = [
+            ("file", Granularity::File),
+            ("suite", Granularity::Suite),
+            ("test", Granularity::Test),
+            (" Test\n", Granularity::Test),
+        ];
+        for (s, g) in successes {
+            assert_eq!(s.parse::<Granularity>(), Ok(g), "{s:?}");
+            assert_eq!(g.to_string().parse::<Granularity>(), Ok(g));
+        }
+        let failures = ["", "x", "files", "tests", "module"];
+        for s in failures {
+            let err = s.parse::<Granularity>().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("input `granularity`: expected `file`, `suite` or `test`, got `{s}`")
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Granularity::Suite).unwrap(),
+            "\"suite\""
+        );
+    }
+
+    #[test]
+    fn paths_normalise() {
+        let cases = [
+            ("tests/x.py", "tests/x.py"),
+            ("./tests/x.py", "tests/x.py"),
+            ("././tests//x.py", "tests/x.py"),
+            ("tests\\unit\\x.py", "tests/unit/x.py"),
+            ("tests/./x.py", "tests/x.py"),
+            ("tests/", "tests"),
+            ("/home/runner/work/r/r/tests/x.py", "tests/x.py"),
+            ("/home/runner/work/r/r//tests/x.py", "tests/x.py"),
+            (
+                "/home/runner/work/r/rr/tests/x.py",
+                "/home/runner/work/r/rr/tests/x.py",
+            ),
+            ("/other/tests/x.py", "/other/tests/x.py"),
+            ("d:\\a\\r\\r\\spec\\a_spec.rb", "spec/a_spec.rb"),
+            ("../up/x.py", "../up/x.py"),
+            ("", ""),
+            ("./", ""),
+            ("crate::bin/x", "crate::bin/x"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize_path(input, &roots()), want, "{input:?}");
+        }
+        // The longest root wins.
+        let nested = vec!["/w".to_string(), "/w/backend".to_string()];
+        assert_eq!(normalize_path("/w/backend/x.py", &nested), "x.py");
+        assert_eq!(normalize_path("/w/x.py", &nested), "x.py");
+    }
+
+    #[test]
+    fn ids_split_at_the_first_separator() {
+        let cases = [
+            (
+                "tests/x.py::TestC::test_y[a::b]",
+                "tests/x.py",
+                "tests/x.py::TestC::test_y[a::b]",
+            ),
+            ("./spec/a_spec.rb", "spec/a_spec.rb", "spec/a_spec.rb"),
+            ("tests\\x.py::t", "tests/x.py", "tests/x.py::t"),
+            ("/home/runner/work/r/r/x.py::t", "x.py", "x.py::t"),
+        ];
+        for (id, file, want) in cases {
+            let k = TestKey::from_id(id, &roots());
+            assert_eq!((k.file.as_str(), k.id.as_str()), (file, want), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn units_at_each_granularity() {
+        let key = |file: &str, id: &str| TestKey {
+            file: file.into(),
+            id: id.into(),
+        };
+        let cases = [
+            (key("f.py", "f.py::C::t"), Granularity::File, "f.py"),
+            (key("f.py", "f.py::C::t"), Granularity::Suite, "f.py::C"),
+            (
+                key("f.py", "f.py::C::D::t[x]"),
+                Granularity::Suite,
+                "f.py::C",
+            ),
+            (key("f.py", "f.py::t"), Granularity::Suite, "f.py::t"),
+            (key("f.py", "f.py"), Granularity::Suite, "f.py"),
+            (key("f.py", "f.py::C::t"), Granularity::Test, "f.py::C::t"),
+            (
+                key("c::bin/x", "c::bin/x::m::t"),
+                Granularity::Suite,
+                "c::bin/x::m",
+            ),
+            (
+                key("c::bin/x", "c::bin/x::m::t"),
+                Granularity::File,
+                "c::bin/x",
+            ),
+            (
+                key("c::bin/x", "c::bin/x::t"),
+                Granularity::Suite,
+                "c::bin/x::t",
+            ),
+        ];
+        for (k, g, want) in cases {
+            let u = k.unit(g);
+            assert_eq!(u.id, want, "{k:?} at {g}");
+            assert_eq!(u.file, k.file);
+        }
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn roots_reconcile() {
+        // Recorded under backend/ root, discovered from the repository root: add `backend/`.
+        let known = set(&["a.py", "b.py", "sub/c.py", "gone.py"]);
+        let wanted = set(&[
+            "backend/a.py",
+            "backend/b.py",
+            "backend/sub/c.py",
+            "backend/new.py",
+        ]);
+        let rw = reconcile_roots(&known, &wanted).expect("a rewrite");
+        assert_eq!(
+            rw.apply("sub/c.py::t").as_deref(),
+            Some("backend/sub/c.py::t")
+        );
+        assert!(
+            rw.describe().contains("adding `backend/`"),
+            "{}",
+            rw.describe()
+        );
+        assert!(
+            rw.describe().contains("matches 3 of 4"),
+            "{}",
+            rw.describe()
+        );
+
+        // The other way round: strip.
+        let rw = reconcile_roots(&wanted, &known).expect("a rewrite");
+        assert_eq!(rw.apply("backend/a.py::t").as_deref(), Some("a.py::t"));
+        assert_eq!(rw.apply("other/a.py"), None);
+        assert!(
+            rw.describe().contains("removing `backend/`"),
+            "{}",
+            rw.describe()
+        );
+
+        // Absolute CI paths in recorded data.
+        let known = set(&["/ci/w/tests/a.py", "/ci/w/tests/b.py", "/ci/w/tests/c.py"]);
+        let wanted = set(&["tests/a.py", "tests/b.py", "tests/c.py"]);
+        let rw = reconcile_roots(&known, &wanted).expect("a rewrite");
+        assert_eq!(
+            rw.apply("/ci/w/tests/a.py::x").as_deref(),
+            Some("tests/a.py::x")
+        );
+    }
+
+    #[test]
+    fn roots_not_reconciled_without_a_clear_gain() {
+        let failures: [(&[&str], &[&str]); 5] = [
+            // Already matching.
+            (&["a.py", "b.py"], &["a.py", "b.py"]),
+            // A single coincidental match.
+            (&["setup.py", "x.py"], &["docs/setup.py", "y.py"]),
+            // Nothing in common.
+            (&["a.py"], &["b.py"]),
+            // Gain of 2 but does not double 3 existing matches.
+            (
+                &["a.py", "b.py", "c.py", "d/x.py", "d/y.py"],
+                &["a.py", "b.py", "c.py", "x.py", "y.py"],
+            ),
+            (&[], &[]),
+        ];
+        for (known, wanted) in failures {
+            assert_eq!(
+                reconcile_roots(&set(known), &set(wanted)),
+                None,
+                "{known:?} → {wanted:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reconcile_tie_break_prefers_shorter_prefix() {
+        // `x/` + k and `x/y/` + k both give 1 match each for different files; 2 matches only with `x/`.
+        let known = set(&["a.py", "b.py"]);
+        let wanted = set(&["x/a.py", "x/b.py", "x/y/a.py", "x/y/b.py"]);
+        let rw = reconcile_roots(&known, &wanted).expect("a rewrite");
+        assert_eq!(rw.apply("a.py").as_deref(), Some("x/a.py"));
+    }
+
+    #[test]
+    fn junit_cases_map_to_keys() {
+        // (file, classname, name, suite name, suite file) → (file, id, mapping)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+            &'a str,
+            CaseMapping,
+        );
+        use CaseMapping::*;
+        let cases: Vec<Case> = vec![
+            // pytest xunit1: class part = classname minus module.
+            (
+                Some("tests/test_x.py"),
+                Some("tests.test_x.TestC"),
+                "test_y[1]",
+                Some("pytest"),
+                None,
+                "tests/test_x.py",
+                "tests/test_x.py::TestC::test_y[1]",
+                FileAttribute,
+            ),
+            (
+                Some("tests/test_x.py"),
+                Some("tests.test_x"),
+                "test_y",
+                Some("pytest"),
+                None,
+                "tests/test_x.py",
+                "tests/test_x.py::test_y",
+                FileAttribute,
+            ),
+            (
+                Some("tests/test_x.py"),
+                Some("tests.test_x.TestA.TestB"),
+                "test_y",
+                Some("pytest"),
+                None,
+                "tests/test_x.py",
+                "tests/test_x.py::TestA::TestB::test_y",
+                FileAttribute,
+            ),
+            // evalml: module skipped at collection; doctest items.
+            (
+                Some("evalml/tests/test_a.py"),
+                Some(""),
+                "evalml.tests.test_a",
+                Some("pytest"),
+                None,
+                "evalml/tests/test_a.py",
+                "evalml/tests/test_a.py",
+                FileAttribute,
+            ),
+            (
+                Some("evalml/dc/check.py"),
+                Some("evalml.dc.check"),
+                "evalml.dc.check.Check.validate",
+                Some("pytest"),
+                None,
+                "evalml/dc/check.py",
+                "evalml/dc/check.py::evalml.dc.check.Check.validate",
+                FileAttribute,
+            ),
+            // pytest reports the defining file of an inherited test: the classname wins.
+            (
+                Some("tests/base.py"),
+                Some("tests.test_x.TestC"),
+                "test_y",
+                Some("pytest"),
+                None,
+                "tests/test_x.py",
+                "tests/test_x.py::TestC::test_y",
+                FileFromClassname,
+            ),
+            // rspec_junit_formatter.
+            (
+                Some("./spec/models/user_spec.rb"),
+                Some("spec.models.user_spec"),
+                "User is valid",
+                Some("rspec"),
+                None,
+                "spec/models/user_spec.rb",
+                "spec/models/user_spec.rb::User is valid",
+                FileAttribute,
+            ),
+            // jest-junit with addFileAttribute (absolute path, stripped root).
+            (
+                Some("/home/runner/work/r/r/src/a.test.js"),
+                Some("sum adds"),
+                "sum adds",
+                Some("sum"),
+                None,
+                "src/a.test.js",
+                "src/a.test.js::sum adds",
+                FileAttribute,
+            ),
+            // File on the suite only.
+            (
+                None,
+                Some("Foo bar"),
+                "Foo bar",
+                Some("Foo"),
+                Some("src/foo.test.ts"),
+                "src/foo.test.ts",
+                "src/foo.test.ts::Foo bar",
+                FileAttribute,
+            ),
+            // A Java class with a file: keep the class segment.
+            (
+                Some("src/test/java/x/FooTest.java"),
+                Some("x.FooTest$Inner"),
+                "m",
+                Some("x.FooTest"),
+                None,
+                "src/test/java/x/FooTest.java",
+                "src/test/java/x/FooTest.java::x.FooTest$Inner::m",
+                FileAttribute,
+            ),
+            // Playwright: classname = file path.
+            (
+                Some("tests/a.spec.ts"),
+                Some("tests/a.spec.ts"),
+                "has title",
+                None,
+                None,
+                "tests/a.spec.ts",
+                "tests/a.spec.ts::has title",
+                FileAttribute,
+            ),
+            // nose: classname → path.
+            (
+                None,
+                Some("WMCore_t.WMSpec_t.StdSpecs_t.DQMHarvest_t.DQMHarvestTests"),
+                "testDQMHarvest",
+                Some("nosetests"),
+                None,
+                "WMCore_t/WMSpec_t/StdSpecs_t/DQMHarvest_t.py",
+                "WMCore_t/WMSpec_t/StdSpecs_t/DQMHarvest_t.py::DQMHarvestTests::testDQMHarvest",
+                ClassnameToPath,
+            ),
+            (
+                None,
+                Some("pkg.test_mod"),
+                "test_func",
+                Some("nosetests"),
+                None,
+                "pkg/test_mod.py",
+                "pkg/test_mod.py::test_func",
+                ClassnameToPath,
+            ),
+            // pytest xunit2 (no file attribute).
+            (
+                None,
+                Some("tests.unit.test_x.TestA.TestB"),
+                "test_y[a.b]",
+                Some("pytest"),
+                None,
+                "tests/unit/test_x.py",
+                "tests/unit/test_x.py::TestA::TestB::test_y[a.b]",
+                ClassnameToPath,
+            ),
+            (
+                None,
+                Some("Tests.test_x.TestC"),
+                "t",
+                Some("pytest"),
+                None,
+                "Tests/test_x.py",
+                "Tests/test_x.py::TestC::t",
+                ClassnameToPath,
+            ),
+            (
+                None,
+                Some("TestFoo.TestFoo"),
+                "t",
+                Some("pytest"),
+                None,
+                "TestFoo.py",
+                "TestFoo.py::TestFoo::t",
+                ClassnameToPath,
+            ),
+            // Python recognised by a test-module segment even under another suite name.
+            (
+                None,
+                Some("app.tests.test_views.ViewTests"),
+                "test_get",
+                Some("unittest"),
+                None,
+                "app/tests/test_views.py",
+                "app/tests/test_views.py::ViewTests::test_get",
+                ClassnameToPath,
+            ),
+            // Java: class is the unit.
+            (
+                None,
+                Some("net.sf.freecol.common.i18n.CLDRTest"),
+                "testPlurals",
+                Some("AllTests"),
+                None,
+                "net.sf.freecol.common.i18n.CLDRTest",
+                "net.sf.freecol.common.i18n.CLDRTest::testPlurals",
+                ClassAsUnit,
+            ),
+            (
+                None,
+                Some("com.x.FooTest"),
+                "m",
+                Some("com.x.FooTest"),
+                None,
+                "com.x.FooTest",
+                "com.x.FooTest::m",
+                SuiteAsUnit,
+            ),
+            // go-junit-report v1 (classname = last element) and gotestsum (classname = package).
+            (
+                None,
+                Some("util"),
+                "TestX/sub_case",
+                Some("github.com/o/r/util"),
+                None,
+                "github.com/o/r/util",
+                "github.com/o/r/util::TestX/sub_case",
+                SuiteAsUnit,
+            ),
+            (
+                None,
+                Some("github.com/o/r/b/util"),
+                "TestX",
+                Some("github.com/o/r/b/util"),
+                None,
+                "github.com/o/r/b/util",
+                "github.com/o/r/b/util::TestX",
+                SuiteAsUnit,
+            ),
+            // nextest: the binary id contains `::`.
+            (
+                None,
+                Some("timeshard::report_real_files"),
+                "tests::parses",
+                Some("timeshard::report_real_files"),
+                None,
+                "timeshard::report_real_files",
+                "timeshard::report_real_files::tests::parses",
+                SuiteAsUnit,
+            ),
+            // node test runner: classname "test"; the outermost describe is the unit.
+            (
+                None,
+                Some("test"),
+                "adds",
+                Some("math"),
+                None,
+                "math",
+                "math::adds",
+                SuiteAsUnit,
+            ),
+            (
+                None,
+                Some("test"),
+                "top",
+                None,
+                None,
+                "top",
+                "top",
+                NameAsUnit,
+            ),
+            // jest-junit without file: suite is the unit.
+            (
+                None,
+                Some("sum adds numbers"),
+                "sum adds numbers",
+                Some("sum"),
+                None,
+                "sum",
+                "sum::sum adds numbers",
+                SuiteAsUnit,
+            ),
+            // Nothing but a name.
+            (
+                None, None, "lonely", None, None, "lonely", "lonely", NameAsUnit,
+            ),
+            (
+                None,
+                Some(""),
+                "t",
+                Some("suite x"),
+                None,
+                "suite x",
+                "suite x::t",
+                SuiteAsUnit,
+            ),
+        ];
+        for (file, cls, name, suite, suite_file, want_file, want_id, want_mapping) in cases {
+            let (k, m) = junit_case_key_with_mapping(file, cls, name, suite, suite_file, &roots());
+            assert_eq!(
+                (k.file.as_str(), k.id.as_str(), m),
+                (want_file, want_id, want_mapping),
+                "{file:?} {cls:?} {name:?}"
+            );
+            assert!(
+                k.id == k.file || k.id.starts_with(&format!("{}::", k.file)),
+                "invariant broken: {k:?}"
+            );
+            assert_eq!(
+                junit_case_key(file, cls, name, suite, suite_file, &roots()),
+                k
+            );
+        }
+    }
+
+    #[test]
+    fn same_named_tests_in_different_units_do_not_collide() {
+        let ids: BTreeSet<String> = [
+            junit_case_key(
+                None,
+                Some("util"),
+                "TestX",
+                Some("github.com/o/a/util"),
+                None,
+                &[],
+            ),
+            junit_case_key(
+                None,
+                Some("util"),
+                "TestX",
+                Some("github.com/o/b/util"),
+                None,
+                &[],
+            ),
+            junit_case_key(None, Some("a.FooTest"), "m", Some("AllTests"), None, &[]),
+            junit_case_key(None, Some("b.FooTest"), "m", Some("AllTests"), None, &[]),
+            junit_case_key(
+                Some("x/FooTest.java"),
+                Some("x.FooTest"),
+                "m",
+                None,
+                None,
+                &[],
+            ),
+            junit_case_key(
+                Some("x/FooTest.java"),
+                Some("x.FooTest$Inner"),
+                "m",
+                None,
+                None,
+                &[],
+            ),
+            junit_case_key(
+                None,
+                Some("pkg.test_a.TestC"),
+                "t",
+                Some("pytest"),
+                None,
+                &[],
+            ),
+            junit_case_key(
+                None,
+                Some("pkg.test_b.TestC"),
+                "t",
+                Some("pytest"),
+                None,
+                &[],
+            ),
+        ]
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+        assert_eq!(ids.len(), 8, "{ids:?}");
+    }
+
+    #[test]
+    fn class_segments_heuristic() {
+        let cases = [
+            ("a.b.c", ("a/b/c.py", "")),
+            ("a.b.TestC", ("a/b.py", "TestC")),
+            ("a.b.TestC.TestD", ("a/b.py", "TestC::TestD")),
+            (
+                "WMCore_t.DQMHarvest_t.DQMHarvestTests",
+                ("WMCore_t/DQMHarvest_t.py", "DQMHarvestTests"),
+            ),
+            ("Pkg.Module_utils.Thing", ("Pkg/Module_utils.py", "Thing")),
+            ("Pkg.TestFoo_Bar", ("Pkg.py", "TestFoo_Bar")),
+            ("Single", ("Single.py", "")),
+        ];
+        for (cls, (path, class)) in cases {
+            assert_eq!(
+                python_path(cls),
+                (path.to_string(), class.to_string()),
+                "{cls}"
+            );
+        }
+    }
 }

@@ -1,1 +1,925 @@
 //! Reading timing reports into per-test samples; the format is detected from the content.
+//!
+//! [`parse`] takes the bytes of one report or timing file and returns one [`Sample`] per test id, in first-seen
+//! order. Detection looks at the first character after a byte-order mark and whitespace:
+//!
+//! * `<` — JUnit XML ([`junit`]): pytest, nose, jest-junit, Playwright, node, go-junit-report/gotestsum, nextest,
+//!   Ant, surefire, rspec_junit_formatter, … How a case becomes an id is [`crate::test_id`]'s job.
+//! * `{` or `[` — JSON ([`json`]): an object of numbers is a pytest-split `.test_durations`, a conda
+//!   `durations/<OS>.json` or a Knapsack report (`{"id or file": seconds}`); an object with a `durations` array is a
+//!   cypress-split `timings.json` (milliseconds); an array of `[id, seconds]` pairs is the old pytest-split layout.
+//! * anything else — a parallel_tests runtime log ([`log`]): `path:seconds` per line, split at the last `:`.
+//!
+//! Text encodings: UTF-8 (with or without BOM), UTF-16 with a BOM, and ISO-8859-1 when an XML declaration says so.
+//! Bytes that are not valid in the encoding are replaced by U+FFFD with one warning; parsing never panics.
+//!
+//! Within one report the same id appearing twice is summed (a retried case cost real time). A value that cannot be
+//! a duration (not a number, negative, infinite, above [`MAX_SAMPLE_SECONDS`]) skips that one entry with a warning
+//! naming the file and the place; a file that is not a timing file at all is an error. Warnings of one kind are
+//! listed up to [`limits::MAX_WARNINGS_PER_KIND`] times, then counted in one line. Ids are capped at
+//! [`limits::MAX_ID_BYTES`]: a longer id (pytest ids with long parameters reach 35 KB in real suites) is kept as
+//! its first bytes plus a stable hash of the whole, so its time is not lost. ASCII control characters in ids (which
+//! could forge log lines) become U+FFFD.
+
+pub mod json;
+pub mod junit;
+pub mod log;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits;
+use crate::test_id::{normalize_roots, TestKey};
+use crate::{Error, Result};
+
+/// Longest duration accepted for one test in one run: 1,000,000 s (11.6 days, longer than any CI job may run).
+/// Larger values are treated as corrupt and skipped with a warning.
+pub const MAX_SAMPLE_SECONDS: f64 = 1_000_000.0;
+
+/// The formats accepted, for error messages.
+pub const ACCEPTED_FORMATS: &str = "accepted formats: JUnit XML, pytest-split/Knapsack JSON ({\"id\": seconds, …}), \
+     cypress-split JSON ({\"durations\": [{\"spec\": …, \"duration\": ms}]}), parallel_tests runtime log (`path:seconds` lines)";
+
+/// One test's duration in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The test (or file-level unit) measured.
+    pub key: TestKey,
+    /// Seconds; finite and ≥ 0.
+    pub seconds: f64,
+}
+
+/// The format a report was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// JUnit XML from any producer.
+    #[serde(rename = "junit")]
+    JUnit,
+    /// `{"id": seconds}`: pytest-split `.test_durations`, conda durations, Knapsack reports.
+    DurationsJson,
+    /// parallel_tests runtime log: `path:seconds` per line.
+    ParallelTestsLog,
+    /// cypress-split `timings.json`: `{"durations": [{"spec", "duration" (ms)}]}`.
+    CypressSplit,
+}
+
+impl Format {
+    /// The name used in JSON and messages: `junit`, `durations-json`, `parallel-tests-log`, `cypress-split`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::JUnit => "junit",
+            Format::DurationsJson => "durations-json",
+            Format::ParallelTestsLog => "parallel-tests-log",
+            Format::CypressSplit => "cypress-split",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one report gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The detected format.
+    pub format: Format,
+    /// One sample per id, in first-seen order.
+    pub samples: Vec<Sample>,
+    /// Problems worked around (skipped entries, guessed mappings), each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// Options for [`parse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Absolute workspace roots stripped from paths (e.g. `/home/runner/work/repo/repo`).
+    pub roots: Vec<String>,
+}
+
+/// Reads one report; `source` is its name as shown in messages. See the module docs for the formats.
+pub fn parse(source: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Report> {
+    if bytes.len() > limits::MAX_REPORT_BYTES {
+        return Err(Error::limit(
+            format!("report {source}"),
+            format!("{} MiB", limits::MAX_REPORT_BYTES >> 20),
+        ));
+    }
+    let mut warnings = Warnings::new(source);
+    let text = decode_text(bytes, &mut warnings);
+    let roots = normalize_roots(&opts.roots);
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+    let (format, samples) = match first {
+        None => {
+            return Err(Error::report(
+                source,
+                "",
+                format!("the file is empty; {ACCEPTED_FORMATS}"),
+            ))
+        }
+        Some(b'<') => (Format::JUnit, junit::parse(&text, &roots, &mut warnings)?),
+        Some(b'{' | b'[') => json::parse(&text, &roots, &mut warnings)?,
+        Some(_) => (
+            Format::ParallelTestsLog,
+            log::parse(&text, &roots, &mut warnings)?,
+        ),
+    };
+    Ok(Report {
+        format,
+        samples,
+        warnings: warnings.finish(),
+    })
+}
+
+/// Bytes → text: BOMs removed, UTF-16 and declared ISO-8859-1 decoded, invalid bytes replaced (one warning).
+fn decode_text<'a>(bytes: &'a [u8], w: &mut Warnings) -> Cow<'a, str> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return utf8_lossy(rest, w);
+    }
+    let utf16 = match bytes {
+        [0xFF, 0xFE, rest @ ..] => Some((rest, true)),
+        [0xFE, 0xFF, rest @ ..] => Some((rest, false)),
+        _ => None,
+    };
+    if let Some((rest, little)) = utf16 {
+        let units = rest.chunks(2).map(|c| match (c, little) {
+            ([a, b], true) => u16::from_le_bytes([*a, *b]),
+            ([a, b], false) => u16::from_be_bytes([*a, *b]),
+            _ => 0xFFFD,
+        });
+        let mut bad = rest.len() % 2 != 0;
+        let text: String = char::decode_utf16(units)
+            .map(|r| {
+                r.unwrap_or_else(|_| {
+                    bad = true;
+                    char::REPLACEMENT_CHARACTER
+                })
+            })
+            .collect();
+        if bad {
+            w.push(Kind::Encoding, "", || {
+                "invalid UTF-16 replaced by U+FFFD".to_string()
+            });
+        }
+        return Cow::Owned(text);
+    }
+    if std::str::from_utf8(bytes).is_err() && declares_latin1(bytes) {
+        return Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect());
+    }
+    utf8_lossy(bytes, w)
+}
+
+fn utf8_lossy<'a>(bytes: &'a [u8], w: &mut Warnings) -> Cow<'a, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(e) => {
+            let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
+            let line = 1 + good.iter().filter(|&&b| b == b'\n').count();
+            w.push(Kind::Encoding, &format!("line {line}"), || {
+                "bytes that are not valid UTF-8 were replaced by U+FFFD (names containing them may not match)".to_string()
+            });
+            String::from_utf8_lossy(bytes)
+        }
+    }
+}
+
+/// An XML declaration at the start saying `encoding="ISO-8859-1"` (or `latin1`).
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let head = bytes.get(..bytes.len().min(200)).unwrap_or_default();
+    let Some(end) = head.windows(2).position(|p| p == b"?>") else {
+        return false;
+    };
+    let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    decl.trim_start().starts_with("<?xml")
+        && ["iso-8859-1", "iso8859-1", "latin1", "latin-1"]
+            .iter()
+            .any(|enc| decl.contains(&format!("\"{enc}\"")) || decl.contains(&format!("'{enc}'")))
+}
+
+/// Validates one duration in seconds: finite, ≥ 0, ≤ [`MAX_SAMPLE_SECONDS`]. `-0` becomes `0`.
+pub(crate) fn check_seconds(secs: f64) -> std::result::Result<f64, &'static str> {
+    if secs.is_nan() {
+        Err("is not a number")
+    } else if secs.is_infinite() {
+        Err("is infinite")
+    } else if secs < 0.0 {
+        Err("is negative")
+    } else if secs > MAX_SAMPLE_SECONDS {
+        Err("is larger than 1000000 s")
+    } else {
+        Ok(secs + 0.0)
+    }
+}
+
+/// Parses a duration written as text (JUnit `time`, a log line). Accepts surrounding whitespace, a leading `+`, an
+/// exponent, and `,` thousands separators when a `.` decimal point is also present (old surefire: `1,234.5`).
+pub(crate) fn parse_seconds(raw: &str) -> std::result::Result<f64, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("is empty");
+    }
+    // Rust also parses `inf`, `infinity` and `nan`; those are then rejected by `check_seconds`.
+    let parsed = if t.contains(',') && t.contains('.') {
+        t.replace(',', "").parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    match parsed {
+        Ok(v) => check_seconds(v),
+        Err(_) => Err("is not a number"),
+    }
+}
+
+/// At most `max` characters of `s` (on a char boundary), with `…` when cut. For quoting user data in messages.
+pub(crate) fn shorten(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+    }
+}
+
+/// Kinds of warnings; each kind is listed at most [`limits::MAX_WARNINGS_PER_KIND`] times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A duration that is not usable.
+    BadTime,
+    /// An id longer than [`limits::MAX_ID_BYTES`].
+    LongId,
+    /// A case or entry without a name/id.
+    NoName,
+    /// An id with control characters.
+    ControlChar,
+    /// A JSON value that is not a number.
+    BadValue,
+    /// A log line that is not `path:seconds`.
+    BadLine,
+    /// An entity or character reference that could not be decoded.
+    Entity,
+    /// Invalid bytes in the text encoding.
+    Encoding,
+    /// Anything else (mapping notes, truncation).
+    Note,
+}
+
+impl Kind {
+    const ALL: [Kind; 9] = [
+        Kind::BadTime,
+        Kind::LongId,
+        Kind::NoName,
+        Kind::ControlChar,
+        Kind::BadValue,
+        Kind::BadLine,
+        Kind::Entity,
+        Kind::Encoding,
+        Kind::Note,
+    ];
+
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::BadTime => "unusable durations",
+            Kind::LongId => "ids that are too long",
+            Kind::NoName => "entries without a name",
+            Kind::ControlChar => "ids with control characters",
+            Kind::BadValue => "values that are not durations",
+            Kind::BadLine => "lines that are not `path:seconds`",
+            Kind::Entity => "undecodable references",
+            Kind::Encoding => "encoding problems",
+            Kind::Note => "other notes",
+        }
+    }
+}
+
+/// Collects warnings for one report, capping each kind.
+pub(crate) struct Warnings {
+    source: String,
+    list: Vec<String>,
+    counts: [usize; Kind::ALL.len()],
+}
+
+impl Warnings {
+    pub(crate) fn new(source: &str) -> Self {
+        Warnings {
+            source: source.to_string(),
+            list: Vec::new(),
+            counts: [0; Kind::ALL.len()],
+        }
+    }
+
+    /// Adds a warning `report SOURCE[, LOCATION]: MESSAGE`; the message is only built while under the cap.
+    pub(crate) fn push(&mut self, kind: Kind, location: &str, message: impl FnOnce() -> String) {
+        let count = &mut self.counts[kind as usize];
+        *count += 1;
+        if *count <= limits::MAX_WARNINGS_PER_KIND {
+            let msg = message();
+            self.list.push(if location.is_empty() {
+                format!("report {}: {msg}", self.source)
+            } else {
+                format!("report {}, {location}: {msg}", self.source)
+            });
+        }
+    }
+
+    /// The report's name as given by the caller.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the next warning of `kind` would still be listed (lets callers skip computing a location).
+    pub(crate) fn wants(&self, kind: Kind) -> bool {
+        self.counts[kind as usize] < limits::MAX_WARNINGS_PER_KIND
+    }
+
+    /// The warnings, with one line per kind that went over the cap.
+    pub(crate) fn finish(mut self) -> Vec<String> {
+        for kind in Kind::ALL {
+            let n = self.counts[kind as usize];
+            if n > limits::MAX_WARNINGS_PER_KIND {
+                self.list.push(format!(
+                    "report {}: {} more warnings about {} not shown ({n} in all)",
+                    self.source,
+                    n - limits::MAX_WARNINGS_PER_KIND,
+                    kind.describe()
+                ));
+            }
+        }
+        self.list
+    }
+}
+
+/// Bytes added by [`shorten_id`]: `…` (3), `#` (1) and 16 hex digits.
+const LONG_ID_SUFFIX_BYTES: usize = 20;
+
+/// 64-bit FNV-1a: a hash that is the same on every platform and build (stored ids depend on it).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// An id longer than [`limits::MAX_ID_BYTES`] → its longest prefix that leaves room for `…#<16 hex digits of
+/// FNV-1a of the whole id>`, cut at a char boundary. Real pytest ids of 7–35 KB exist (long parameter ids), and
+/// dropping them would lose their time; the shortened id is stable from run to run. `None` when the file itself
+/// would not fit (the id must keep `file::` as its prefix).
+fn shorten_id(key: &TestKey) -> Option<String> {
+    let mut cut = limits::MAX_ID_BYTES.checked_sub(LONG_ID_SUFFIX_BYTES)?;
+    while !key.id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if cut < key.file.len() + 3 {
+        return None;
+    }
+    Some(format!("{}…#{:016x}", &key.id[..cut], fnv1a(&key.id)))
+}
+
+/// The samples of one report: ids summed, first-seen order kept.
+///
+/// Lookup is by a 64-bit SipHash of the id (fixed keys, so the same on every run; the map's iteration order is
+/// never used) with the id compared on every hit; ids whose hash collides with a different id go to an overflow map.
+pub(crate) struct Samples {
+    index: HashMap<u64, usize>,
+    overflow: HashMap<String, usize>,
+    ids: Vec<String>,
+    files: Vec<String>,
+    seconds: Vec<f64>,
+    /// [`id_hash`]; replaceable in tests to force collisions.
+    hash: fn(&str) -> u64,
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl Samples {
+    pub(crate) fn new() -> Self {
+        Samples {
+            index: HashMap::new(),
+            overflow: HashMap::new(),
+            ids: Vec::new(),
+            files: Vec::new(),
+            seconds: Vec::new(),
+            hash: id_hash,
+        }
+    }
+
+    /// Number of distinct ids so far.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Adds `secs` to `key` (new ids go last) after checking the id; `None` (with a warning) when the id is
+    /// unusable. `location` is computed only if a warning is listed.
+    pub(crate) fn add(
+        &mut self,
+        mut key: TestKey,
+        secs: f64,
+        w: &mut Warnings,
+        location: &mut dyn FnMut() -> String,
+    ) -> Option<usize> {
+        if key.id.trim().is_empty() {
+            let loc = if w.wants(Kind::NoName) {
+                location()
+            } else {
+                String::new()
+            };
+            w.push(Kind::NoName, &loc, || {
+                "empty test id; entry skipped".to_string()
+            });
+            return None;
+        }
+        if key.id.len() > limits::MAX_ID_BYTES {
+            let loc = if w.wants(Kind::LongId) {
+                location()
+            } else {
+                String::new()
+            };
+            let Some(short) = shorten_id(&key) else {
+                w.push(Kind::LongId, &loc, || {
+                    format!(
+                        "test file name of {} bytes is longer than the limit of {} bytes; entry skipped: {}",
+                        key.file.len(),
+                        limits::MAX_ID_BYTES,
+                        shorten(&key.file, 60)
+                    )
+                });
+                return None;
+            };
+            w.push(Kind::LongId, &loc, || {
+                format!(
+                    "test id of {} bytes is longer than the limit of {} bytes; kept as its first {} bytes and a \
+                     hash of the whole: {}",
+                    key.id.len(),
+                    limits::MAX_ID_BYTES,
+                    short.len() - LONG_ID_SUFFIX_BYTES,
+                    shorten(&short, 60)
+                )
+            });
+            key.id = short;
+        }
+        if key.id.bytes().any(|b| b < 0x20 || b == 0x7F) {
+            let clean = |s: &str| {
+                s.chars()
+                    .map(|c| {
+                        if c.is_ascii_control() {
+                            char::REPLACEMENT_CHARACTER
+                        } else {
+                            c
+                        }
+                    })
+                    .collect::<String>()
+            };
+            key = TestKey {
+                file: clean(&key.file),
+                id: clean(&key.id),
+            };
+            let loc = if w.wants(Kind::ControlChar) {
+                location()
+            } else {
+                String::new()
+            };
+            w.push(Kind::ControlChar, &loc, || {
+                format!(
+                    "control characters in test id replaced by U+FFFD: {}",
+                    shorten(&key.id, 80)
+                )
+            });
+        }
+        let i = self.ids.len();
+        match self.index.entry((self.hash)(&key.id)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let j = *slot.get();
+                if self.ids.get(j) == Some(&key.id) {
+                    self.seconds[j] += secs;
+                    return Some(j);
+                }
+                if let Some(&j) = self.overflow.get(&key.id) {
+                    self.seconds[j] += secs;
+                    return Some(j);
+                }
+                self.overflow.insert(key.id.clone(), i);
+            }
+        }
+        self.ids.push(key.id);
+        self.files.push(key.file);
+        self.seconds.push(secs);
+        Some(i)
+    }
+
+    /// Adds seconds to an existing sample; the result never goes below 0.
+    pub(crate) fn add_seconds(&mut self, i: usize, secs: f64) {
+        if let Some(s) = self.seconds.get_mut(i) {
+            *s = (*s + secs).max(0.0);
+        }
+    }
+
+    /// The id of sample `i`.
+    pub(crate) fn id(&self, i: usize) -> &str {
+        self.ids.get(i).map_or("", String::as_str)
+    }
+
+    /// The file of sample `i`.
+    pub(crate) fn file(&self, i: usize) -> &str {
+        self.files.get(i).map_or("", String::as_str)
+    }
+
+    /// The samples in first-seen order.
+    pub(crate) fn finish(self) -> Vec<Sample> {
+        self.ids
+            .into_iter()
+            .zip(self.files)
+            .zip(self.seconds)
+            .map(|((id, file), seconds)| Sample {
+                key: TestKey { file, id },
+                seconds,
+            })
+            .collect()
+    }
+}
+
+/// Number of `\n` bytes, eight bytes at a time (a byte equal to `\n` becomes a high bit; no carries cross bytes
+/// because each byte's high bit is set apart from the low seven).
+fn count_newlines(bytes: &[u8]) -> usize {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const NL: u64 = 0x0A0A_0A0A_0A0A_0A0A;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n = 0usize;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let x = u64::from_le_bytes(word) ^ NL; // zero bytes where `\n` was
+        let nonzero = ((x & LOW7) + LOW7) | x; // high bit set in every non-zero byte
+        n += (!nonzero & !LOW7).count_ones() as usize;
+    }
+    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Counts lines incrementally: each call only scans the bytes since the previous one.
+pub(crate) struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub(crate) fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let newlines = |a: usize, b: usize| self.text.get(a..b).map_or(0, count_newlines);
+        if offset >= self.pos {
+            self.line += newlines(self.pos, offset);
+        } else {
+            self.line -= newlines(offset, self.pos);
+        }
+        self.pos = offset;
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ParseOptions {
+        ParseOptions::default()
+    }
+
+    #[test]
+    fn detects_each_format() {
+        let cases: [(&[u8], Format, usize); 9] = [
+            (
+                b"<testsuite><testcase name=\"t\" classname=\"m\" time=\"1\"/></testsuite>",
+                Format::JUnit,
+                1,
+            ),
+            (
+                b"\xEF\xBB\xBF\n  <?xml version=\"1.0\"?><testsuites/>",
+                Format::JUnit,
+                0,
+            ),
+            (
+                b"{\"tests/a.py::t\": 1.5, \"tests/b.py::t\": 2}",
+                Format::DurationsJson,
+                2,
+            ),
+            (b"  {}", Format::DurationsJson, 0),
+            (b"[[\"tests/a.py::t\", 1.5]]", Format::DurationsJson, 1),
+            (
+                b"{\"durations\": [{\"spec\": \"cypress/e2e/a.cy.js\", \"duration\": 1500}]}",
+                Format::CypressSplit,
+                1,
+            ),
+            (
+                b"spec/a_spec.rb:1.5\nspec/b_spec.rb:2\n",
+                Format::ParallelTestsLog,
+                2,
+            ),
+            (
+                b"\r\nspec/a_spec.rb:1.5\r\n\r\n",
+                Format::ParallelTestsLog,
+                1,
+            ),
+            (
+                b"\xFF\xFE<\0t\0e\0s\0t\0s\0u\0i\0t\0e\0/\0>\0",
+                Format::JUnit,
+                0,
+            ),
+        ];
+        for (bytes, format, n) in cases {
+            let r = parse("r", bytes, &opts())
+                .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(bytes)));
+            assert_eq!(
+                (r.format, r.samples.len()),
+                (format, n),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_timing_file() {
+        let failures: [(&[u8], &str); 8] = [
+            (b"", "report r: the file is empty"),
+            (b"  \n\t", "report r: the file is empty"),
+            (b"hello world\n", "not a timing file"),
+            (b"\x89PNG\r\n\x1a\n\0\0", "not a timing file"),
+            (
+                b"{\"name\": \"pkg\", \"private\": true}",
+                "not a timing file",
+            ),
+            (b"\"just a string\"", "not a timing file"),
+            (
+                b"<project><modelVersion>4</modelVersion></project>",
+                "root element <project>",
+            ),
+            (b"{\"a\": 1", "invalid JSON"),
+        ];
+        for (bytes, want) in failures {
+            let err = parse("r", bytes, &opts())
+                .expect_err(&String::from_utf8_lossy(bytes))
+                .to_string();
+            assert!(err.contains(want), "{err:?} should contain {want:?}");
+            assert!(err.starts_with("report r"), "{err}");
+            if want == "not a timing file" || want.contains("empty") {
+                assert!(err.contains("accepted formats"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn size_limit_is_an_error() {
+        let big = vec![b' '; limits::MAX_REPORT_BYTES + 1];
+        let err = parse("big.xml", &big, &opts()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "report big.xml exceeds the limit of 128 MiB"
+        );
+    }
+
+    #[test]
+    fn seconds_validation() {
+        let successes = [
+            ("1.5", 1.5),
+            (" 2 ", 2.0),
+            ("+3", 3.0),
+            ("1e3", 1000.0),
+            ("0", 0.0),
+            ("-0", 0.0),
+            ("1,234.5", 1234.5),
+        ];
+        for (raw, want) in successes {
+            assert_eq!(parse_seconds(raw), Ok(want), "{raw}");
+        }
+        let failures = [
+            ("abc", "is not a number"),
+            ("", "is empty"),
+            ("NaN", "is not a number"),
+            ("inf", "is infinite"),
+            ("-infinity", "is infinite"),
+            ("-1", "is negative"),
+            ("1e400", "is infinite"),
+            ("1e7", "is larger than 1000000 s"),
+            ("1,5", "is not a number"),
+            ("0x10", "is not a number"),
+        ];
+        for (raw, want) in failures {
+            assert_eq!(parse_seconds(raw), Err(want), "{raw}");
+        }
+    }
+
+    #[test]
+    fn encodings() {
+        // Latin-1 declared: decoded exactly, no warning.
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><testsuite><testcase classname=\"M\xfcller\" name=\"t\" time=\"1\"/></testsuite>";
+        let r = parse("l.xml", latin1, &opts()).unwrap();
+        assert_eq!(r.samples[0].key.id, "Müller::t");
+        assert!(
+            !r.warnings.iter().any(|w| w.contains("UTF")),
+            "{:?}",
+            r.warnings
+        );
+        // Invalid UTF-8 without a declaration: replaced, one warning with the line.
+        let bad =
+            b"<testsuite>\n<testcase classname=\"M\xfcller\" name=\"t\" time=\"1\"/></testsuite>";
+        let r = parse("b.xml", bad, &opts()).unwrap();
+        assert_eq!(r.samples[0].key.id, "M\u{FFFD}ller::t");
+        assert_eq!(
+            r.warnings.iter().filter(|w| w.contains("UTF-8")).count(),
+            1,
+            "{:?}",
+            r.warnings
+        );
+        assert!(
+            r.warnings[0].starts_with("report b.xml, line 2: bytes that are not valid UTF-8"),
+            "{:?}",
+            r.warnings
+        );
+        // UTF-16 big endian with a BOM.
+        let text = "{\"a.py::t\": 2}";
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let r = parse("u.json", &be, &opts()).unwrap();
+        assert_eq!(
+            (r.format, r.samples[0].key.id.as_str()),
+            (Format::DurationsJson, "a.py::t")
+        );
+        // Odd UTF-16 length: replaced, warned, no panic.
+        let mut odd = vec![0xFF, 0xFE];
+        odd.extend("<testsuite/>".encode_utf16().flat_map(u16::to_le_bytes));
+        odd.push(b'x');
+        let r = parse("odd", &odd, &opts()).unwrap();
+        assert!(
+            r.warnings[0].starts_with("report odd: invalid UTF-16 replaced"),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn same_id_is_summed_in_first_seen_order() {
+        let r = parse(
+            "d.json",
+            b"{\"b.py::t\": 1, \"a.py::t\": 2, \"./b.py::t\": 0.5}",
+            &opts(),
+        )
+        .unwrap();
+        let got: Vec<(&str, f64)> = r
+            .samples
+            .iter()
+            .map(|s| (s.key.id.as_str(), s.seconds))
+            .collect();
+        assert_eq!(got, vec![("b.py::t", 1.5), ("a.py::t", 2.0)]);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        let long_file = "x".repeat(limits::MAX_ID_BYTES + 1);
+        let json = format!("{{\"{long_file}\": 1, \"ok.py::t\": 1, \"\": 2, \"a.py::t\\nb\": 3}}");
+        let r = parse("ids.json", json.as_bytes(), &opts()).unwrap();
+        let ids: Vec<&str> = r.samples.iter().map(|s| s.key.id.as_str()).collect();
+        assert_eq!(ids, vec!["ok.py::t", "a.py::t\u{FFFD}b"]);
+        assert_eq!(r.warnings.len(), 3, "{:?}", r.warnings);
+        assert!(r.warnings[0].contains("test file name of 4097 bytes is longer than the limit of 4096 bytes; entry skipped"), "{:?}", r.warnings);
+        assert!(r.warnings[1].contains("empty test id"), "{:?}", r.warnings);
+        assert!(
+            r.warnings[2].contains("control characters"),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn long_ids_are_shortened_stably() {
+        // Two ids differing only past the limit stay apart; the same id always gives the same short form.
+        let a = format!("t.py::test[{}ä{}]", "a".repeat(5000), "b");
+        let b = format!("t.py::test[{}ä{}]", "a".repeat(5000), "c");
+        let json = format!("{{\"{a}\": 1, \"{b}\": 2, \"{a}\": 3}}");
+        let r = parse("long.json", json.as_bytes(), &opts()).unwrap();
+        assert_eq!(r.samples.len(), 2);
+        assert_eq!((r.samples[0].seconds, r.samples[1].seconds), (4.0, 2.0));
+        for s in &r.samples {
+            assert!(s.key.id.len() <= limits::MAX_ID_BYTES, "{}", s.key.id.len());
+            assert!(
+                s.key.id.starts_with("t.py::test[aaa"),
+                "{}",
+                &s.key.id[..20]
+            );
+            assert_eq!(s.key.file, "t.py");
+        }
+        assert_eq!(
+            r.samples[0].key.id,
+            shorten_id(&TestKey::from_id(&a, &[])).unwrap()
+        );
+        assert!(r.samples[0]
+            .key
+            .id
+            .ends_with(&format!("…#{:016x}", fnv1a(&a))));
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        assert!(r.warnings[0].contains("test id of 5015 bytes is longer than the limit of 4096 bytes; kept as its first 4076 bytes"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn hash_collisions_keep_ids_apart() {
+        let mut samples = Samples::new();
+        samples.hash = |_| 7;
+        let mut w = Warnings::new("c");
+        for (id, secs) in [("a", 1.0), ("b", 2.0), ("a", 3.0), ("c", 4.0), ("b", 5.0)] {
+            samples.add(TestKey::from_id(id, &[]), secs, &mut w, &mut String::new);
+        }
+        let got: Vec<(String, f64)> = samples
+            .finish()
+            .into_iter()
+            .map(|s| (s.key.id, s.seconds))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".to_string(), 4.0),
+                ("b".to_string(), 7.0),
+                ("c".to_string(), 4.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn warnings_are_capped_per_kind() {
+        let mut w = Warnings::new("w");
+        for i in 0..limits::MAX_WARNINGS_PER_KIND + 5 {
+            w.push(Kind::BadTime, &format!("line {i}"), || "bad".to_string());
+        }
+        w.push(Kind::BadLine, "", || "other".to_string());
+        let list = w.finish();
+        assert_eq!(list.len(), limits::MAX_WARNINGS_PER_KIND + 2);
+        assert_eq!(
+            list.last().map(String::as_str),
+            Some("report w: 5 more warnings about unusable durations not shown (25 in all)")
+        );
+    }
+
+    #[test]
+    fn newline_counting() {
+        let cases: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"abc\ndef\n\n",
+            b"\n\n\n\n\n\n\n\n\n",
+            b"\x8a\x0a\xff\x0b\x09\n\x00\x8a\n",
+            &[b'\n'; 100],
+        ];
+        for bytes in cases {
+            assert_eq!(
+                count_newlines(bytes),
+                bytes.iter().filter(|&&b| b == b'\n').count(),
+                "{bytes:?}"
+            );
+        }
+        let all: Vec<u8> = (0..=255u8).cycle().take(4099).collect();
+        assert_eq!(
+            count_newlines(&all),
+            all.iter().filter(|&&b| b == b'\n').count()
+        );
+    }
+
+    #[test]
+    fn line_counter_is_incremental_both_ways() {
+        let text = "a\nb\nc\nd";
+        let mut lc = LineCounter::new(text);
+        let offsets = [(0, 1), (2, 2), (6, 4), (3, 2), (7, 4), (100, 4)];
+        for (off, line) in offsets {
+            assert_eq!(lc.line_at(off), line, "offset {off}");
+        }
+    }
+
+    #[test]
+    fn format_names() {
+        for (f, s) in [
+            (Format::JUnit, "junit"),
+            (Format::DurationsJson, "durations-json"),
+            (Format::ParallelTestsLog, "parallel-tests-log"),
+            (Format::CypressSplit, "cypress-split"),
+        ] {
+            assert_eq!(f.to_string(), s);
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{s}\""));
+        }
+    }
+}

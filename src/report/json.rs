@@ -1,0 +1,347 @@
+//! JSON timing files: pytest-split `.test_durations`, conda `durations/<OS>.json`, Knapsack reports (all
+//! `{"id or file": seconds}`), the old pytest-split list layout (`[["id", seconds], …]`) and cypress-split
+//! `timings.json` (`{"durations": [{"spec": "…", "duration": ms}]}`).
+//!
+//! Entries keep the order of the file (the top-level object is read into an ordered list, never a hash map).
+//! An entry whose value is not a usable duration (a string, `null`, a nested value, a negative or huge number) is
+//! skipped with a warning; the rest is kept. cypress-split writes `duration: null` for specs it has not timed yet:
+//! skipped with a warning, not an error. A JSON value of another shape, or an object with no numeric entry at all,
+//! is not a timing file (error).
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{check_seconds, shorten, Format, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use crate::test_id::{normalize_path_with, TestKey};
+use crate::{Error, Result};
+
+/// The top-level JSON value, with object entries in file order.
+enum Top {
+    Object(Vec<(String, Value)>),
+    Array(Vec<Value>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Top {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Top, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = Top;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object or array")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Top, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Top::Object(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Top, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+                Ok(Top::Array(items))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Top, E> {
+                Ok(Top::Other("a string"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Top, E> {
+                Ok(Top::Other("a boolean"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Top, E> {
+                Ok(Top::Other("a number"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Top, E> {
+                Ok(Top::Other("a number"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Top, E> {
+                Ok(Top::Other("a number"))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Top, E> {
+                Ok(Top::Other("null"))
+            }
+        }
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+/// What a JSON value is, for messages.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn not_a_timing_file(source: &str, what: &str) -> Error {
+    Error::report(
+        source,
+        "",
+        format!("not a timing file: JSON {what}; {ACCEPTED_FORMATS}"),
+    )
+}
+
+/// Reads a JSON timing file.
+pub(crate) fn parse(
+    text: &str,
+    roots: &[String],
+    w: &mut Warnings,
+) -> Result<(Format, Vec<Sample>)> {
+    let source = w.source().to_string();
+    let top: Top = serde_json::from_str(text)
+        .map_err(|e| Error::report(&source, "", format!("invalid JSON: {e}")))?;
+    match top {
+        Top::Object(entries) => {
+            let cypress = entries.iter().find_map(|(k, v)| match v {
+                Value::Array(items) if k == "durations" => Some(items),
+                _ => None,
+            });
+            match cypress {
+                Some(items) => Ok((Format::CypressSplit, cypress_split(items, roots, w))),
+                None => durations(&source, &entries, roots, w).map(|s| (Format::DurationsJson, s)),
+            }
+        }
+        Top::Array(items) => pairs(&source, &items, roots, w).map(|s| (Format::DurationsJson, s)),
+        Top::Other(what) => Err(not_a_timing_file(&source, &format!("is {what}"))),
+    }
+}
+
+/// One `id → seconds` entry: checked and added, or skipped with a warning.
+fn add_entry(
+    samples: &mut Samples,
+    id: &str,
+    secs: f64,
+    roots: &[String],
+    w: &mut Warnings,
+    at: &dyn Fn() -> String,
+) {
+    match check_seconds(secs) {
+        Ok(secs) => {
+            let key = key_of(id, roots);
+            samples.add(key, secs, w, &mut || at());
+        }
+        Err(why) => w.push(Kind::BadValue, &at(), || {
+            format!("{secs} {why}; entry skipped")
+        }),
+    }
+}
+
+fn key_of(id: &str, roots: &[String]) -> TestKey {
+    let (file_part, rest) = match id.find("::") {
+        Some(i) => id.split_at(i),
+        None => (id, ""),
+    };
+    let file = normalize_path_with(file_part, roots);
+    let id = format!("{file}{rest}");
+    TestKey { file, id }
+}
+
+fn entry_at(id: &str) -> String {
+    format!("entry \"{}\"", shorten(id, 120))
+}
+
+/// `{"id": seconds}` (pytest-split, conda, Knapsack).
+fn durations(
+    source: &str,
+    entries: &[(String, Value)],
+    roots: &[String],
+    w: &mut Warnings,
+) -> Result<Vec<Sample>> {
+    let mut samples = Samples::new();
+    let mut numbers = 0;
+    for (id, value) in entries {
+        let at = || entry_at(id);
+        match value.as_f64() {
+            Some(secs) => {
+                numbers += 1;
+                add_entry(&mut samples, id, secs, roots, w, &at);
+            }
+            None => w.push(Kind::BadValue, &at(), || {
+                format!(
+                    "value is {} ({}), not a number of seconds; entry skipped",
+                    kind_of(value),
+                    shorten(&value.to_string(), 40)
+                )
+            }),
+        }
+    }
+    if numbers == 0 && !entries.is_empty() {
+        return Err(not_a_timing_file(source, "object has no numeric values"));
+    }
+    if entries.is_empty() {
+        w.push(Kind::Note, "", || "the file has no entries".to_string());
+    }
+    Ok(samples.finish())
+}
+
+/// `[["id", seconds], …]` (pytest-split before 0.3).
+fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> Result<Vec<Sample>> {
+    let mut samples = Samples::new();
+    let mut good = 0;
+    for (i, item) in items.iter().enumerate() {
+        let at = || format!("item {}", i + 1);
+        match item.as_array().map(Vec::as_slice) {
+            Some([Value::String(id), secs]) if secs.is_number() => {
+                good += 1;
+                let secs = secs.as_f64().unwrap_or(f64::NAN);
+                add_entry(&mut samples, id, secs, roots, w, &at);
+            }
+            _ => w.push(Kind::BadValue, &at(), || {
+                format!(
+                    "expected [\"test id\", seconds], got {}; item skipped",
+                    shorten(&item.to_string(), 60)
+                )
+            }),
+        }
+    }
+    if good == 0 && !items.is_empty() {
+        return Err(not_a_timing_file(
+            source,
+            "array has no [\"id\", seconds] pairs",
+        ));
+    }
+    if items.is_empty() {
+        return Err(not_a_timing_file(source, "array is empty"));
+    }
+    Ok(samples.finish())
+}
+
+/// cypress-split: `{"durations": [{"spec": "…", "duration": ms}]}`.
+fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Vec<Sample> {
+    let mut samples = Samples::new();
+    for (i, item) in items.iter().enumerate() {
+        let spec = item.get("spec").and_then(Value::as_str);
+        let at = || match spec {
+            Some(s) => format!("durations[{i}] \"{}\"", shorten(s, 120)),
+            None => format!("durations[{i}]"),
+        };
+        let Some(spec) = spec else {
+            w.push(Kind::NoName, &at(), || {
+                "no \"spec\" string; entry skipped".to_string()
+            });
+            continue;
+        };
+        match item.get("duration") {
+            Some(Value::Number(n)) => {
+                let ms = n.as_f64().unwrap_or(f64::NAN);
+                add_entry(&mut samples, spec, ms / 1000.0, roots, w, &at);
+            }
+            Some(Value::Null) | None => w.push(Kind::BadValue, &at(), || {
+                "duration is null (not timed yet); entry skipped".to_string()
+            }),
+            Some(other) => w.push(Kind::BadValue, &at(), || {
+                format!(
+                    "duration is {}, not milliseconds; entry skipped",
+                    kind_of(other)
+                )
+            }),
+        }
+    }
+    samples.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{parse, Format, ParseOptions};
+
+    fn run(json: &str) -> (Format, Vec<(String, f64)>, Vec<String>) {
+        let r = parse(
+            "t.json",
+            json.as_bytes(),
+            &ParseOptions {
+                roots: vec!["/w".into()],
+            },
+        )
+        .unwrap_or_else(|e| panic!("{json}: {e}"));
+        (
+            r.format,
+            r.samples
+                .into_iter()
+                .map(|s| (s.key.id, s.seconds))
+                .collect(),
+            r.warnings,
+        )
+    }
+
+    /// (id, seconds) expected in order.
+    type Want = Vec<(&'static str, f64)>;
+
+    #[test]
+    fn successes() {
+        let cases: Vec<(&str, Format, Want, usize)> = vec![
+            // pytest-split: file order kept (not sorted), paths normalised.
+            ("{\"b.py::t\": 1.25, \"a.py::T::t[x]\": 0.5, \"/w/c.py::t\": 3}", Format::DurationsJson, vec![("b.py::t", 1.25), ("a.py::T::t[x]", 0.5), ("c.py::t", 3.0)], 0),
+            // Knapsack: files.
+            ("{\"spec/a_spec.rb\": 10.5,\n  \"./spec/b_spec.rb\": 1}", Format::DurationsJson, vec![("spec/a_spec.rb", 10.5), ("spec/b_spec.rb", 1.0)], 0),
+            // Bad values skipped, the rest kept.
+            ("{\"a\": \"1\", \"b\": null, \"c\": true, \"d\": [1], \"e\": {\"x\": 1}, \"f\": -1, \"g\": 1e300, \"h\": 2}", Format::DurationsJson, vec![("h", 2.0)], 7),
+            // Old pytest-split list layout.
+            ("[[\"a.py::t\", 1], [\"b.py::t\", \"x\"], 5, [\"c.py::t\", 2, 3]]", Format::DurationsJson, vec![("a.py::t", 1.0)], 3),
+            // cypress-split: milliseconds; null skipped with a warning.
+            ("{\"durations\": [{\"spec\": \"cypress/e2e/a.cy.js\", \"duration\": 1500}, {\"spec\": \"cypress/e2e/b.cy.js\", \"duration\": null}, {\"duration\": 5}, {\"spec\": \"c.cy.js\", \"duration\": \"9\"}]}",
+             Format::CypressSplit, vec![("cypress/e2e/a.cy.js", 1.5)], 3),
+            ("{\"durations\": []}", Format::CypressSplit, vec![], 0),
+            ("{}", Format::DurationsJson, vec![], 1),
+            // Duplicate keys are summed.
+            ("{\"a\": 1, \"a\": 2}", Format::DurationsJson, vec![("a", 3.0)], 0),
+        ];
+        for (json, format, want, n_warn) in cases {
+            let (f, got, warnings) = run(json);
+            let want: Vec<(String, f64)> =
+                want.into_iter().map(|(i, s)| (i.to_string(), s)).collect();
+            assert_eq!((f, &got), (format, &want), "{json}");
+            assert_eq!(warnings.len(), n_warn, "{json}: {warnings:?}");
+            assert!(
+                warnings.iter().all(|w| w.starts_with("report t.json")),
+                "{warnings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn warning_texts() {
+        let (_, _, w) = run("{\"tests/a.py::t\": \"abc\", \"b\": -2, \"ok\": 1}");
+        assert_eq!(
+            w,
+            vec![
+                "report t.json, entry \"tests/a.py::t\": value is a string (\"abc\"), not a number of seconds; entry skipped",
+                "report t.json, entry \"b\": -2 is negative; entry skipped",
+            ]
+        );
+        let (_, _, w) = run("{\"durations\": [{\"spec\": \"x.cy.js\", \"duration\": null}]}");
+        assert_eq!(w, vec!["report t.json, durations[0] \"x.cy.js\": duration is null (not timed yet); entry skipped"]);
+    }
+
+    #[test]
+    fn failures() {
+        let cases = [
+            ("{\"name\": \"x\", \"version\": \"1\"}", "report t.json: not a timing file: JSON object has no numeric values; accepted formats"),
+            ("[]", "report t.json: not a timing file: JSON array is empty"),
+            ("[1, 2]", "report t.json: not a timing file: JSON array has no [\"id\", seconds] pairs"),
+            ("{\"a\": 1,}", "report t.json: invalid JSON: trailing comma at line 1 column 9"),
+            ("{\"a\": NaN}", "report t.json: invalid JSON"),
+            ("[[\"a\", 1]] x", "report t.json: invalid JSON: trailing characters"),
+        ];
+        for (json, want) in cases {
+            let err = parse("t.json", json.as_bytes(), &ParseOptions::default())
+                .expect_err(json)
+                .to_string();
+            assert!(err.starts_with(want), "{json}: {err}");
+        }
+    }
+}

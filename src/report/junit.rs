@@ -1,0 +1,1045 @@
+//! JUnit XML reports → samples, streaming with quick-xml: one reused buffer, no tree, no recursion.
+//!
+//! What is read: every `<testcase>` (as `<testcase …/>` or `<testcase …>…</testcase>`) inside a `<testsuite>`, with
+//! or without a `<testsuites>` wrapper, suites nested to any depth (jest, Playwright, Ant), test cases directly under
+//! `<testsuites>` (node's test runner). Other elements (`properties`, `system-out`, `failure`, `skipped`, unknown
+//! ones) are skipped; failed, errored and skipped cases still count with their time. Counters such as nose's `skip`
+//! or `tests` are not read. How a case's attributes become a [`TestKey`](crate::TestKey) is
+//! [`crate::test_id`]'s job (module docs there); when no case or suite has a `file` attribute, one warning says which
+//! mapping was used.
+//!
+//! Times: a case's `time` in seconds. A missing `time` counts as 0 s (skipped cases of several producers carry none)
+//! and is summarised in one warning. A bad `time` (not a number, NaN, infinite, negative, above
+//! [`MAX_SAMPLE_SECONDS`](super::MAX_SAMPLE_SECONDS)) skips that case with a warning that names the file, the line
+//! and the element path: `report junit.xml, line 40, testsuite[1]/testcase[7]: time="abc" is not a number; case
+//! skipped`.
+//!
+//! Suite time: when a leaf `<testsuite>` (one without nested suites) has a `time` larger than the sum of its cases
+//! and all of its cases map to one file, the excess (fixtures, hooks, `beforeAll`) is spread over its cases in
+//! proportion to their times (equally if all are 0), so that summing to file granularity gives the suite time. A
+//! suite time smaller than the sum (parallel runs, e.g. pytest-xdist) changes nothing; so does a suite spanning
+//! several files, or one in which a case was skipped for a bad time.
+//!
+//! Safety: entities are never expanded. A DOCTYPE declaring entities (`<!ENTITY`) is refused (error); a plain
+//! DOCTYPE is ignored. Attribute values decode only the five predefined entities and numeric character references;
+//! anything else is kept as written, with a warning. Nesting deeper than [`limits::MAX_XML_DEPTH`] is an error.
+//! Malformed XML after some cases were read keeps those cases with a warning (a report cut off by a killed job
+//! still has timings); malformed XML before any case is an error.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::{
+    parse_seconds, shorten, Kind, LineCounter, Sample, Samples, Warnings, ACCEPTED_FORMATS,
+};
+use crate::limits;
+use crate::test_id::{normalize_path_with, CaseMapping, JunitCase};
+use crate::{Error, Result};
+
+/// Which elements matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elem {
+    Testsuites,
+    Testsuite,
+    Testcase,
+    Other,
+}
+
+/// One open element: its kind, its 1-based index among its parent's children of the same kind, and counters for
+/// its own children.
+struct Open {
+    kind: Elem,
+    ordinal: u32,
+    suites: u32,
+    cases: u32,
+}
+
+/// An open `<testsuite>`.
+#[derive(Default)]
+struct Suite {
+    name: Option<String>,
+    file: Option<String>,
+    time: Option<f64>,
+    has_child_suite: bool,
+    /// A case of this suite was skipped (bad time, bad id): no spreading.
+    dropped: bool,
+    /// (sample index, seconds of this case).
+    cases: Vec<(usize, f64)>,
+    one_file: bool,
+    /// Length of the parser's suite chain before this suite was added.
+    chain_len: usize,
+}
+
+/// Reused attribute buffers.
+#[derive(Default)]
+struct Bufs {
+    name: String,
+    classname: String,
+    file: String,
+    time: String,
+}
+
+const MAPPINGS: [CaseMapping; 6] = [
+    CaseMapping::FileAttribute,
+    CaseMapping::FileFromClassname,
+    CaseMapping::ClassnameToPath,
+    CaseMapping::ClassAsUnit,
+    CaseMapping::SuiteAsUnit,
+    CaseMapping::NameAsUnit,
+];
+
+struct Parser<'t, 'w> {
+    roots: &'t [String],
+    w: &'w mut Warnings,
+    lines: LineCounter<'t>,
+    opens: Vec<Open>,
+    /// Root-level element count (several concatenated documents are accepted).
+    roots_seen: u32,
+    /// Number of open `<testcase>` elements (everything inside one is skipped).
+    case_depth: usize,
+    suites: Vec<Suite>,
+    samples: Samples,
+    bufs: Bufs,
+    /// Last raw path and its normalised form (consecutive cases usually share a file).
+    cache: (String, String),
+    mapping_counts: [usize; MAPPINGS.len()],
+    any_file: bool,
+    cases_total: usize,
+    missing_time: usize,
+    /// Names of the open suites, outermost first, joined by `::`.
+    chain: String,
+    /// The open case has no `time` / has a `<skipped>` child.
+    case_no_time: bool,
+    case_skipped: bool,
+}
+
+/// Reads a JUnit XML report.
+pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Vec<Sample>> {
+    let mut p = Parser {
+        roots,
+        w,
+        lines: LineCounter::new(text),
+        opens: Vec::new(),
+        roots_seen: 0,
+        case_depth: 0,
+        suites: Vec::new(),
+        samples: Samples::new(),
+        bufs: Bufs::default(),
+        cache: (String::new(), String::new()),
+        mapping_counts: [0; MAPPINGS.len()],
+        any_file: false,
+        cases_total: 0,
+        missing_time: 0,
+        chain: String::new(),
+        case_no_time: false,
+        case_skipped: false,
+    };
+    let mut reader = Reader::from_reader(text.as_bytes());
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => p.open(&e, pos, false)?,
+            Ok(Event::Empty(e)) => p.open(&e, pos, true)?,
+            Ok(Event::End(_)) => p.close(),
+            Ok(Event::DocType(d)) => {
+                let d: &str = d.as_ref();
+                if contains_ignore_case(d, "<!ENTITY") {
+                    let line = p.lines.line_at(pos);
+                    return Err(Error::report(
+                        p.w.source(),
+                        format!("line {line}"),
+                        "DOCTYPE with entity declarations (<!ENTITY …>) is not allowed: entities are never expanded",
+                    ));
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                let line = p.lines.line_at(at);
+                if p.samples.len() == 0 {
+                    return Err(Error::report(
+                        p.w.source(),
+                        format!("line {line}"),
+                        format!("not well-formed XML: {e}"),
+                    ));
+                }
+                let kept = p.samples.len();
+                p.w.push(Kind::Note, &format!("line {line}"), || {
+                    format!("not well-formed XML: {e}; the rest of the report was ignored ({kept} test ids kept)")
+                });
+                p.opens.clear();
+                break;
+            }
+        }
+        buf.clear();
+    }
+    p.finish()
+}
+
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|win| win.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Decodes an attribute value into `out`: the five predefined entities and numeric character references; literal
+/// tab, CR, LF → space (XML attribute-value normalisation). Other entities are never expanded: an unknown `&name;`
+/// or a bare `&` is kept as written. Returns a description of anything kept or replaced.
+fn decode_attr(raw: &str, out: &mut String) -> Option<String> {
+    out.clear();
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+    {
+        out.push_str(raw);
+        return None;
+    }
+    let mut problem = None;
+    let mut rest = raw;
+    while let Some(i) = rest.find(['&', '\t', '\n', '\r']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(r) = rest
+            .strip_prefix("\r\n")
+            .or_else(|| rest.strip_prefix(['\t', '\n', '\r']))
+        {
+            out.push(' ');
+            rest = r;
+            continue;
+        }
+        // `rest` starts with `&`; a reference ends at a `;` within 32 bytes.
+        let semi = rest
+            .bytes()
+            .skip(1)
+            .take(32)
+            .position(|b| b == b';')
+            .map(|j| j + 1);
+        let Some(semi) = semi else {
+            out.push('&');
+            rest = &rest[1..];
+            problem.get_or_insert_with(|| "a bare `&` was kept as written".to_string());
+            continue;
+        };
+        let ent = &rest[1..semi];
+        let decoded = match ent {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "apos" => Some('\''),
+            "quot" => Some('"'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None if ent.starts_with('#') => {
+                let num = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X"));
+                let code = match num {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => ent[1..].parse::<u32>().ok(),
+                };
+                match code.and_then(char::from_u32) {
+                    Some(c) => out.push(c),
+                    None => {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        problem.get_or_insert_with(|| {
+                            format!("invalid character reference `&{ent};` replaced by U+FFFD")
+                        });
+                    }
+                }
+            }
+            None => {
+                out.push_str(&rest[..=semi]);
+                problem.get_or_insert_with(|| {
+                    format!(
+                        "unknown entity `&{};` kept as written (entities are never expanded)",
+                        shorten(ent, 32)
+                    )
+                });
+            }
+        }
+        rest = &rest[semi + 1..];
+    }
+    out.push_str(rest);
+    problem
+}
+
+impl Parser<'_, '_> {
+    /// `line N, testsuites/testsuite[2]/testcase[7]` for the element starting at byte `pos`.
+    fn location(lines: &mut LineCounter<'_>, opens: &[Open], pos: usize) -> String {
+        use std::fmt::Write;
+        let mut s = format!("line {}, ", lines.line_at(pos));
+        let mut first = true;
+        for o in opens {
+            let name = match o.kind {
+                Elem::Testsuites => "testsuites",
+                Elem::Testsuite => "testsuite",
+                Elem::Testcase => "testcase",
+                Elem::Other => continue,
+            };
+            if !first {
+                s.push('/');
+            }
+            first = false;
+            s.push_str(name);
+            if o.kind != Elem::Testsuites {
+                let _ = write!(s, "[{}]", o.ordinal);
+            }
+        }
+        s
+    }
+
+    fn open(&mut self, e: &BytesStart<'_>, pos: usize, empty: bool) -> Result<()> {
+        if self.opens.len() >= limits::MAX_XML_DEPTH {
+            let line = self.lines.line_at(pos);
+            return Err(Error::report(
+                self.w.source(),
+                format!("line {line}"),
+                format!(
+                    "elements are nested deeper than {} levels",
+                    limits::MAX_XML_DEPTH
+                ),
+            ));
+        }
+        let kind = if self.case_depth > 0 {
+            if self.opens.last().is_some_and(|o| o.kind == Elem::Testcase)
+                && e.local_name().as_ref() == "skipped"
+            {
+                self.case_skipped = true;
+            }
+            Elem::Other
+        } else {
+            match e.local_name().as_ref() {
+                "testsuites" => Elem::Testsuites,
+                "testsuite" => Elem::Testsuite,
+                "testcase" => Elem::Testcase,
+                _ => Elem::Other,
+            }
+        };
+        let ordinal = match self.opens.last_mut() {
+            None => {
+                if !matches!(kind, Elem::Testsuites | Elem::Testsuite) {
+                    let line = self.lines.line_at(pos);
+                    let name = e.name().as_ref().to_string();
+                    return Err(Error::report(
+                        self.w.source(),
+                        format!("line {line}"),
+                        format!(
+                            "not a timing file: root element <{}> is not <testsuites> or <testsuite>; {ACCEPTED_FORMATS}",
+                            shorten(&name, 40)
+                        ),
+                    ));
+                }
+                self.roots_seen += 1;
+                self.roots_seen
+            }
+            Some(parent) => match kind {
+                Elem::Testsuite => {
+                    parent.suites += 1;
+                    parent.suites
+                }
+                Elem::Testcase => {
+                    parent.cases += 1;
+                    parent.cases
+                }
+                _ => 0,
+            },
+        };
+        self.opens.push(Open {
+            kind,
+            ordinal,
+            suites: 0,
+            cases: 0,
+        });
+        match kind {
+            Elem::Testsuite => self.open_suite(e, pos),
+            Elem::Testcase => {
+                self.case_depth += 1;
+                self.case_no_time = false;
+                self.case_skipped = false;
+                self.case(e, pos);
+            }
+            _ => {}
+        }
+        if empty {
+            self.close();
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(open) = self.opens.pop() else { return };
+        match open.kind {
+            Elem::Testsuite => {
+                if let Some(suite) = self.suites.pop() {
+                    self.finish_suite(suite);
+                }
+            }
+            Elem::Testcase => {
+                self.case_depth = self.case_depth.saturating_sub(1);
+                if self.case_no_time && !self.case_skipped {
+                    self.missing_time += 1;
+                }
+                self.case_no_time = false;
+            }
+            _ => {}
+        }
+    }
+
+    /// Warns about an attribute that could not be fully decoded.
+    fn attr_problem(&mut self, pos: usize, attr: &str, problem: Option<String>) {
+        if let Some(problem) = problem {
+            let loc = if self.w.wants(Kind::Entity) {
+                Self::location(&mut self.lines, &self.opens, pos)
+            } else {
+                String::new()
+            };
+            self.w
+                .push(Kind::Entity, &loc, || format!("{attr}: {problem}"));
+        }
+    }
+
+    fn open_suite(&mut self, e: &BytesStart<'_>, pos: usize) {
+        if let Some(parent) = self.suites.last_mut() {
+            parent.has_child_suite = true;
+        }
+        let mut suite = Suite {
+            one_file: true,
+            ..Suite::default()
+        };
+        let mut buf = String::new();
+        for attr in e.attributes().with_checks(false).flatten() {
+            let which = match attr.key.local_name().as_ref() {
+                "name" => "name",
+                "file" | "filepath" => "file",
+                "time" => "time",
+                _ => continue,
+            };
+            let problem = decode_attr(&attr.value, &mut buf);
+            self.attr_problem(pos, which, problem);
+            match which {
+                "name" => suite.name = Some(buf.clone()),
+                "file" => suite.file = Some(buf.clone()),
+                _ => match parse_seconds(&buf) {
+                    Ok(t) => suite.time = Some(t),
+                    Err(why) => {
+                        let loc = if self.w.wants(Kind::BadTime) {
+                            Self::location(&mut self.lines, &self.opens, pos)
+                        } else {
+                            String::new()
+                        };
+                        self.w.push(Kind::BadTime, &loc, || {
+                            format!("time=\"{}\" {why}; suite time ignored", shorten(&buf, 40))
+                        });
+                    }
+                },
+            }
+        }
+        if suite.file.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+            self.any_file = true;
+        }
+        suite.chain_len = self.chain.len();
+        if let Some(name) = suite.name.as_deref().filter(|n| !n.trim().is_empty()) {
+            if !self.chain.is_empty() {
+                self.chain.push_str("::");
+            }
+            self.chain.push_str(name);
+        }
+        self.suites.push(suite);
+    }
+
+    fn case(&mut self, e: &BytesStart<'_>, pos: usize) {
+        self.cases_total += 1;
+        let mut bufs = std::mem::take(&mut self.bufs);
+        let (mut has_name, mut has_class, mut has_file, mut has_time) =
+            (false, false, false, false);
+        let mut malformed = false;
+        for attr in e.attributes().with_checks(false) {
+            let Ok(attr) = attr else {
+                malformed = true;
+                break;
+            };
+            let (which, out, flag) = match attr.key.local_name().as_ref() {
+                "name" => ("name", &mut bufs.name, &mut has_name),
+                "classname" => ("classname", &mut bufs.classname, &mut has_class),
+                "file" | "filepath" => ("file", &mut bufs.file, &mut has_file),
+                "time" => ("time", &mut bufs.time, &mut has_time),
+                _ => continue,
+            };
+            *flag = true;
+            let problem = decode_attr(&attr.value, out);
+            self.attr_problem(pos, which, problem);
+        }
+        let skip = |p: &mut Self, kind: Kind, msg: &dyn Fn() -> String| {
+            let loc = if p.w.wants(kind) {
+                Self::location(&mut p.lines, &p.opens, pos)
+            } else {
+                String::new()
+            };
+            p.w.push(kind, &loc, msg);
+            if let Some(s) = p.suites.last_mut() {
+                s.dropped = true;
+            }
+        };
+        if malformed {
+            skip(self, Kind::Note, &|| {
+                "malformed attributes; case skipped".to_string()
+            });
+        } else if !has_name || bufs.name.trim().is_empty() {
+            skip(self, Kind::NoName, &|| {
+                "testcase has no name; case skipped".to_string()
+            });
+        } else {
+            let secs = if has_time {
+                parse_seconds(&bufs.time)
+            } else {
+                self.case_no_time = true;
+                Ok(0.0)
+            };
+            let setup_script = bufs.classname.starts_with("@setup-script:");
+            match secs {
+                Ok(secs) if setup_script => {
+                    let name = &bufs.name;
+                    skip(self, Kind::Note, &|| {
+                        format!(
+                            "nextest setup script `{}` ({secs} s) is not a test; skipped",
+                            shorten(name, 60)
+                        )
+                    });
+                }
+                Err(why) => {
+                    let t = &bufs.time;
+                    skip(self, Kind::BadTime, &|| {
+                        format!("time=\"{}\" {why}; case skipped", shorten(t, 40))
+                    });
+                }
+                Ok(secs) => self.add_case(&bufs, has_class, has_file, secs, pos),
+            }
+        }
+        for b in [
+            &mut bufs.name,
+            &mut bufs.classname,
+            &mut bufs.file,
+            &mut bufs.time,
+        ] {
+            b.clear();
+        }
+        self.bufs = bufs;
+    }
+
+    fn add_case(&mut self, bufs: &Bufs, has_class: bool, has_file: bool, secs: f64, pos: usize) {
+        let suite = self.suites.last();
+        let case = JunitCase {
+            file: if has_file {
+                Some(bufs.file.as_str())
+            } else {
+                suite.and_then(|s| s.file.as_deref())
+            },
+            classname: has_class.then_some(bufs.classname.as_str()),
+            name: &bufs.name,
+            suite_name: suite.and_then(|s| s.name.as_deref()),
+            suite_outer: self.suites.first().and_then(|s| s.name.as_deref()),
+            suite_chain: Some(self.chain.as_str()),
+        };
+        if has_file && !bufs.file.trim().is_empty() {
+            self.any_file = true;
+        }
+        let (roots, cache) = (self.roots, &mut self.cache);
+        let mut normalize = |raw: &str| {
+            if cache.0 != raw {
+                cache.0.clear();
+                cache.0.push_str(raw);
+                cache.1 = normalize_path_with(raw, roots);
+            }
+            cache.1.clone()
+        };
+        let (key, mapping) = case.key(&mut normalize);
+        if let Some(i) = MAPPINGS.iter().position(|m| *m == mapping) {
+            self.mapping_counts[i] += 1;
+        }
+        let (lines, opens) = (&mut self.lines, &self.opens);
+        let added = self
+            .samples
+            .add(key, secs, self.w, &mut || Self::location(lines, opens, pos));
+        let Some(suite) = self.suites.last_mut() else {
+            return;
+        };
+        match added {
+            None => suite.dropped = true,
+            Some(idx) => {
+                if let Some(&(first, _)) = suite.cases.first() {
+                    if suite.one_file && self.samples.file(first) != self.samples.file(idx) {
+                        suite.one_file = false;
+                    }
+                }
+                suite.cases.push((idx, secs));
+            }
+        }
+    }
+
+    /// Go subtests (`TestX/sub`) are reported next to their parent `TestX`, whose time includes theirs: each
+    /// subtest's time is taken off its closest reported parent in the same suite, so that sums do not count it
+    /// twice. Only names starting with `Test` (Go's rule for test functions) are considered.
+    fn subtract_subtests(&mut self, suite: &mut Suite) {
+        let is_subtest = |id: &str, file: &str| {
+            id.get(file.len()..)
+                .and_then(|r| r.strip_prefix("::"))
+                .is_some_and(|n| n.starts_with("Test") && n.contains('/'))
+        };
+        if !suite
+            .cases
+            .iter()
+            .any(|&(i, _)| is_subtest(self.samples.id(i), self.samples.file(i)))
+        {
+            return;
+        }
+        let by_id: std::collections::BTreeMap<&str, usize> = suite
+            .cases
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, _))| (self.samples.id(i), k))
+            .collect();
+        let mut moves = Vec::new();
+        for &(i, secs) in &suite.cases {
+            let (id, file) = (self.samples.id(i), self.samples.file(i));
+            if !is_subtest(id, file) {
+                continue;
+            }
+            let mut parent = id;
+            while let Some(cut) = parent.rfind('/').filter(|&c| c > file.len() + 2) {
+                parent = &parent[..cut];
+                if let Some(&k) = by_id.get(parent) {
+                    moves.push((k, secs));
+                    break;
+                }
+            }
+        }
+        for (k, secs) in moves {
+            if let Some(case) = suite.cases.get_mut(k) {
+                let taken = secs.min(case.1);
+                case.1 -= taken;
+                self.samples.add_seconds(case.0, -taken);
+            }
+        }
+    }
+
+    /// Spreads a leaf suite's unexplained time over its cases (rule in the module docs).
+    fn finish_suite(&mut self, mut suite: Suite) {
+        self.chain.truncate(suite.chain_len);
+        self.subtract_subtests(&mut suite);
+        let Some(time) = suite.time else { return };
+        if suite.has_child_suite || suite.dropped || !suite.one_file || suite.cases.is_empty() {
+            return;
+        }
+        let sum: f64 = suite.cases.iter().map(|c| c.1).sum();
+        let excess = time - sum;
+        if excess <= 0.0 {
+            return;
+        }
+        let n = suite.cases.len() as f64;
+        for &(idx, secs) in &suite.cases {
+            let share = if sum > 0.0 {
+                excess * secs / sum
+            } else {
+                excess / n
+            };
+            self.samples.add_seconds(idx, share);
+        }
+    }
+
+    fn finish(self) -> Result<Vec<Sample>> {
+        if self.roots_seen == 0 {
+            return Err(Error::report(
+                self.w.source(),
+                "",
+                format!(
+                    "not a timing file: no <testsuites> or <testsuite> element; {ACCEPTED_FORMATS}"
+                ),
+            ));
+        }
+        if let Some(open) = self.opens.iter().rev().find(|o| o.kind != Elem::Other) {
+            let name = match open.kind {
+                Elem::Testsuites => "testsuites",
+                Elem::Testsuite => "testsuite",
+                _ => "testcase",
+            };
+            let kept = self.samples.len();
+            self.w.push(Kind::Note, "", || {
+                format!("the report ends inside <{name}> (cut off?); {kept} test ids kept")
+            });
+        }
+        if self.cases_total == 0 {
+            self.w.push(Kind::Note, "", || {
+                "the report has no <testcase> elements".to_string()
+            });
+        }
+        if self.missing_time > 0 {
+            let (n, total) = (self.missing_time, self.cases_total);
+            self.w.push(Kind::Note, "", || {
+                format!("{n} of {total} test cases have no time attribute; counted as 0 s")
+            });
+        }
+        if !self.any_file && self.samples.len() > 0 {
+            let used: Vec<String> = MAPPINGS
+                .iter()
+                .zip(self.mapping_counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|(m, n)| format!("{} ({n} cases)", m.describe()))
+                .collect();
+            let used = used.join(", ");
+            self.w.push(Kind::Note, "", || {
+                format!(
+                    "no `file` attributes in this JUnit report; test cases were mapped to files by {used}. \
+                     If these do not match your test files, make the reporter write `file` attributes"
+                )
+            });
+        }
+        Ok(self.samples.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_attr;
+    use crate::report::{parse, Format, ParseOptions};
+
+    fn run(xml: &str) -> (Vec<(String, String, f64)>, Vec<String>) {
+        let r = parse(
+            "junit.xml",
+            xml.as_bytes(),
+            &ParseOptions {
+                roots: vec!["/w".into()],
+            },
+        )
+        .unwrap_or_else(|e| panic!("{xml}: {e}"));
+        assert_eq!(r.format, Format::JUnit);
+        (
+            r.samples
+                .into_iter()
+                .map(|s| (s.key.file, s.key.id, s.seconds))
+                .collect(),
+            r.warnings,
+        )
+    }
+
+    fn ids(xml: &str) -> Vec<(String, f64)> {
+        run(xml).0.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
+    fn close(a: &[(String, f64)], b: &[(&str, f64)]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() < 1e-9)
+    }
+
+    /// (what, report, expected (id, seconds) in order).
+    type Case = (&'static str, &'static str, Vec<(&'static str, f64)>);
+
+    #[test]
+    fn producer_shapes() {
+        let cases: Vec<Case> = vec![
+            ("pytest xunit1, no wrapper, Start and Empty cases",
+             r#"<?xml version="1.0" encoding="utf-8"?><testsuite name="pytest" time="0.5"><testcase classname="tests.test_a.TestC" file="tests/test_a.py" line="3" name="test_x[1]" time="1.5"></testcase><testcase classname="tests.test_a" file="tests/test_a.py" name="test_y" time="2"/><testcase classname="tests.test_b" file="tests/test_b.py" name="test_z" time="0.25"><failure message="boom">trace</failure></testcase></testsuite>"#,
+             vec![("tests/test_a.py::TestC::test_x[1]", 1.5), ("tests/test_a.py::test_y", 2.0), ("tests/test_b.py::test_z", 0.25)]),
+            ("pytest xunit2 (no file), testsuites wrapper",
+             r#"<testsuites><testsuite name="pytest" errors="0" time="3"><testcase classname="tests.unit.test_a.TestC" name="test_x" time="1"/><testcase classname="tests.unit.test_a" name="test_y" time="2"><skipped type="pytest.skip" message="no"/></testcase></testsuite></testsuites>"#,
+             vec![("tests/unit/test_a.py::TestC::test_x", 1.0), ("tests/unit/test_a.py::test_y", 2.0)]),
+            ("nose: skip attribute, no suite time, CDATA output",
+             "<testsuite name=\"nosetests\" tests=\"2\" errors=\"0\" failures=\"0\" skip=\"1\"><testcase classname=\"Pkg_t.Mod_t.ModTest\" name=\"testA\" time=\"1.5\"><system-out><![CDATA[<testcase name=\"fake\"/>]]></system-out></testcase><testcase classname=\"Pkg_t.Mod_t.ModTest\" name=\"testB\" time=\"0.5\"><skipped/></testcase></testsuite>",
+             vec![("Pkg_t/Mod_t.py::ModTest::testA", 1.5), ("Pkg_t/Mod_t.py::ModTest::testB", 0.5)]),
+            ("Ant junitreport: nested properties, class units",
+             r#"<testsuites><testsuite name="AllTests" package="net.sf" time="3"><properties><property name="a" value="b"/></properties><testcase classname="net.sf.ATest" name="m" time="1.000"/><testcase classname="net.sf.BTest" name="m" time="0.000"/><system-out/></testsuite></testsuites>"#,
+             vec![("net.sf.ATest::m", 1.0), ("net.sf.BTest::m", 0.0)]),
+            ("jest-junit without file: suite = describe",
+             r#"<testsuites name="jest tests" tests="2" time="3"><testsuite name="sum" tests="2" time="3" timestamp="x"><testcase classname="sum adds" name="sum adds" time="0.5"/><testcase classname="sum subtracts" name="sum subtracts" time="0.5"/></testsuite></testsuites>"#,
+             vec![("sum::sum adds", 1.5), ("sum::sum subtracts", 1.5)]),
+            ("jest-junit with file on the suite (absolute path under the root)",
+             r#"<testsuites><testsuite name="sum" file="/w/src/sum.test.js" time="1"><testcase classname="sum adds" name="sum adds" time="0.25"/></testsuite></testsuites>"#,
+             vec![("src/sum.test.js::sum adds", 1.0)]),
+            ("Playwright: nested suites per file, classname = file",
+             r#"<testsuites id="" name="" tests="2" time="5"><testsuite name="a.spec.ts" hostname="chromium" tests="1" time="2"><testcase name="has title" classname="a.spec.ts" time="1"/></testsuite><testsuite name="a.spec.ts" hostname="firefox" tests="1" time="3"><testcase name="has title" classname="a.spec.ts" time="3"/></testsuite></testsuites>"#,
+             vec![("a.spec.ts::has title", 5.0)]),
+            ("node test runner: cases directly under testsuites, in a describe, in a nested describe",
+             r#"<?xml version="1.0" encoding="utf-8"?><testsuites><testcase name="top" time="0.1" classname="test"/><testsuite name="group" time="0.3" tests="1"><testcase name="inner" time="0.2" classname="test"/></testsuite><testsuite name="s" time="9"><testsuite name="nested group" time="0.5"><testcase name="deep" time="0.5" classname="test"/></testsuite><testcase name="todo" time="0" classname="test"><skipped type="todo"/></testcase></testsuite></testsuites>"#,
+             vec![("top", 0.1), ("group::inner", 0.3), ("s::nested group::deep", 0.5), ("s::todo", 0.0)]),
+            ("gotestsum: subtests are taken off their parent, whatever the order",
+             r#"<testsuites><testsuite name="example.com/m/a" time="0.1"><testcase classname="example.com/m/a" name="TestP/x" time="0.25"/><testcase classname="example.com/m/a" name="TestP/x/deep" time="0.125"/><testcase classname="example.com/m/a" name="TestP" time="1"/><testcase classname="example.com/m/a" name="TestQ/y" time="0.5"/><testcase classname="example.com/m/a" name="TestR" time="0.01"/><testcase classname="example.com/m/a" name="TestR/z" time="0.02"/></testsuite></testsuites>"#,
+             vec![("example.com/m/a::TestP/x", 0.125), ("example.com/m/a::TestP/x/deep", 0.125), ("example.com/m/a::TestP", 0.75), ("example.com/m/a::TestQ/y", 0.5), ("example.com/m/a::TestR", 0.0), ("example.com/m/a::TestR/z", 0.02)]),
+            ("nextest setup scripts are not tests",
+             r#"<testsuites name="nextest-run"><testsuite name="@setup-script:warm" tests="1"><testcase name="warm" classname="@setup-script:warm" time="0.3"/></testsuite><testsuite name="c" tests="1"><testcase name="t" classname="c" time="0.1"/></testsuite></testsuites>"#,
+             vec![("c::t", 0.1)]),
+            ("go-junit-report: suite = package, subtests in the name",
+             r#"<testsuites><testsuite tests="2" name="github.com/o/r/a/util" time="0.5"><testcase classname="util" name="TestX" time="0.1"/><testcase classname="util" name="TestX/sub_1" time="0.1"/></testsuite><testsuite name="github.com/o/r/b/util" time="0"><testcase classname="util" name="TestX" time="0.3"/></testsuite></testsuites>"#,
+             // TestX's 0.1 s is its subtest's; the 0.4 s of package overhead goes to the only case with time.
+             vec![("github.com/o/r/a/util::TestX", 0.0), ("github.com/o/r/a/util::TestX/sub_1", 0.5), ("github.com/o/r/b/util::TestX", 0.3)]),
+            ("nextest: binary ids with ::",
+             r#"<testsuites name="nextest-run" tests="2"><testsuite name="ts::report_real_files" tests="1" disabled="0" errors="0" failures="0"><testcase name="all_files" classname="ts::report_real_files" timestamp="t" time="0.75"/></testsuite><testsuite name="ts" tests="1"><testcase name="report::tests::x" classname="ts" time="0.01"/></testsuite></testsuites>"#,
+             vec![("ts::report_real_files::all_files", 0.75), ("ts::report::tests::x", 0.01)]),
+            ("rspec_junit_formatter",
+             r#"<testsuite name="rspec" tests="1" time="2"><testcase classname="spec.models.user_spec" name="User is valid" file="./spec/models/user_spec.rb" time="0.5"/><testcase classname="spec.models.user_spec" name="User is valid" file="./spec/models/user_spec.rb" time="0.25"/></testsuite>"#,
+             vec![("spec/models/user_spec.rb::User is valid", 2.0)]),
+            ("empty", "<testsuites/>", vec![]),
+            ("retried case summed", r#"<testsuite name="x"><testcase classname="a.B" name="t" time="1"/><testcase classname="a.B" name="t" time="2"/></testsuite>"#, vec![("a.B::t", 3.0)]),
+            ("namespace prefix and unknown root-level siblings", r#"<j:testsuite xmlns:j="urn:x" name="s"><j:testcase classname="a.B" name="t" time="1"/><weird><deeper/></weird></j:testsuite>"#, vec![("a.B::t", 1.0)]),
+            ("plain DOCTYPE is ignored", "<!DOCTYPE testsuite SYSTEM \"junit.dtd\"><testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"/></testsuite>", vec![("a.B::t", 1.0)]),
+            ("concatenated documents", "<testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"/></testsuite>\n<?xml version=\"1.0\"?><testsuite name=\"s\"><testcase classname=\"a.C\" name=\"t\" time=\"1\"/></testsuite>", vec![("a.B::t", 1.0), ("a.C::t", 1.0)]),
+        ];
+        for (what, xml, want) in cases {
+            let got = ids(xml);
+            assert!(close(&got, &want), "{what}:\n got {got:?}\nwant {want:?}");
+        }
+    }
+
+    #[test]
+    fn suite_time_spreading() {
+        let cases: Vec<Case> = vec![
+            (
+                "proportional",
+                r#"<testsuite name="f.js" time="4"><testcase classname="f.js" name="a" time="1"/><testcase classname="f.js" name="b" time="2"/><testcase classname="f.js" name="c" time="0"/></testsuite>"#,
+                vec![
+                    ("f.js::a", 4.0 / 3.0),
+                    ("f.js::b", 8.0 / 3.0),
+                    ("f.js::c", 0.0),
+                ],
+            ),
+            (
+                "equal when all zero",
+                r#"<testsuite name="f.js" time="3"><testcase classname="f.js" name="a" time="0"/><testcase classname="f.js" name="b" time="0"/></testsuite>"#,
+                vec![("f.js::a", 1.5), ("f.js::b", 1.5)],
+            ),
+            (
+                "suite smaller than sum (xdist): unchanged",
+                r#"<testsuite name="pytest" time="1"><testcase classname="t.test_a" file="t/test_a.py" name="a" time="2"/><testcase classname="t.test_a" file="t/test_a.py" name="b" time="3"/></testsuite>"#,
+                vec![("t/test_a.py::a", 2.0), ("t/test_a.py::b", 3.0)],
+            ),
+            (
+                "several files: unchanged",
+                r#"<testsuite name="pytest" time="100"><testcase classname="t.test_a" file="t/test_a.py" name="a" time="2"/><testcase classname="t.test_b" file="t/test_b.py" name="b" time="3"/></testsuite>"#,
+                vec![("t/test_a.py::a", 2.0), ("t/test_b.py::b", 3.0)],
+            ),
+            (
+                "parent with nested suites: only the leaf spreads",
+                r#"<testsuites><testsuite name="outer" time="100"><testsuite name="f.js" time="2"><testcase classname="f.js" name="a" time="1"/></testsuite></testsuite></testsuites>"#,
+                vec![("f.js::a", 2.0)],
+            ),
+            (
+                "a case skipped for a bad time: unchanged",
+                r#"<testsuite name="f.js" time="10"><testcase classname="f.js" name="a" time="1"/><testcase classname="f.js" name="b" time="x"/></testsuite>"#,
+                vec![("f.js::a", 1.0)],
+            ),
+            (
+                "no suite time (nose): unchanged",
+                r#"<testsuite name="nosetests"><testcase classname="p.test_a" name="a" time="1"/></testsuite>"#,
+                vec![("p/test_a.py::a", 1.0)],
+            ),
+        ];
+        for (what, xml, want) in cases {
+            let got = ids(xml);
+            assert!(close(&got, &want), "{what}:\n got {got:?}\nwant {want:?}");
+        }
+    }
+
+    #[test]
+    fn bad_values_warn_and_skip() {
+        let xml = "<testsuites>\n<testsuite name=\"s\" time=\"zz\">\n<testcase classname=\"a.B\" name=\"ok\" time=\"1\"/>\n\
+            <testcase classname=\"a.B\" name=\"t1\" time=\"abc\"/>\n<testcase classname=\"a.B\" name=\"t2\" time=\"NaN\"/>\n\
+            <testcase classname=\"a.B\" name=\"t3\" time=\"inf\"/>\n<testcase classname=\"a.B\" name=\"t4\" time=\"-1\"/>\n\
+            <testcase classname=\"a.B\" name=\"t5\" time=\"1e999\"/>\n<testcase classname=\"a.B\" name=\"t6\" time=\"\"/>\n\
+            <testcase classname=\"a.B\" time=\"1\"/>\n<testcase classname=\"a.B\" name=\"nt\"/>\n</testsuite>\n</testsuites>";
+        let (got, warnings) = run(xml);
+        let got: Vec<(&str, f64)> = got.iter().map(|(_, id, s)| (id.as_str(), *s)).collect();
+        assert_eq!(got, vec![("a.B::ok", 1.0), ("a.B::nt", 0.0)]);
+        assert_eq!(
+            warnings,
+            vec![
+                "report junit.xml, line 2, testsuites/testsuite[1]: time=\"zz\" is not a number; suite time ignored",
+                "report junit.xml, line 4, testsuites/testsuite[1]/testcase[2]: time=\"abc\" is not a number; case skipped",
+                "report junit.xml, line 5, testsuites/testsuite[1]/testcase[3]: time=\"NaN\" is not a number; case skipped",
+                "report junit.xml, line 6, testsuites/testsuite[1]/testcase[4]: time=\"inf\" is infinite; case skipped",
+                "report junit.xml, line 7, testsuites/testsuite[1]/testcase[5]: time=\"-1\" is negative; case skipped",
+                "report junit.xml, line 8, testsuites/testsuite[1]/testcase[6]: time=\"1e999\" is infinite; case skipped",
+                "report junit.xml, line 9, testsuites/testsuite[1]/testcase[7]: time=\"\" is empty; case skipped",
+                "report junit.xml, line 10, testsuites/testsuite[1]/testcase[8]: testcase has no name; case skipped",
+                "report junit.xml: 1 of 9 test cases have no time attribute; counted as 0 s",
+                "report junit.xml: no `file` attributes in this JUnit report; test cases were mapped to files by class as unit (2 cases). If these do not match your test files, make the reporter write `file` attributes",
+            ]
+        );
+    }
+
+    #[test]
+    fn warnings_are_capped() {
+        let mut xml = String::from("<testsuite name=\"s\">\n");
+        for i in 0..100 {
+            xml.push_str(&format!(
+                "<testcase classname=\"a.B\" name=\"t{i}\" time=\"bad\"/>\n"
+            ));
+        }
+        xml.push_str(
+            "<testcase classname=\"a.B\" name=\"ok\" file=\"a/b.py\" time=\"1\"/></testsuite>",
+        );
+        let (got, warnings) = run(&xml);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            warnings.len(),
+            crate::limits::MAX_WARNINGS_PER_KIND + 1,
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[0]
+                .starts_with("report junit.xml, line 2, testsuite[1]/testcase[1]: time=\"bad\""),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[19].starts_with("report junit.xml, line 21, testsuite[1]/testcase[20]:"),
+            "{}",
+            warnings[19]
+        );
+        assert_eq!(
+            warnings[20],
+            "report junit.xml: 80 more warnings about unusable durations not shown (100 in all)"
+        );
+    }
+
+    #[test]
+    fn missing_time_is_zero_and_noted_unless_skipped() {
+        // Playwright writes no time for skipped and fixme cases.
+        let xml = r#"<testsuites><testsuite name="a.spec.js" time="1"><testcase name="t" classname="a.spec.js" time="1"/><testcase name="s" classname="a.spec.js"><properties><property name="skip"/></properties><skipped/></testcase><testcase name="u" classname="a.spec.js"/></testsuite></testsuites>"#;
+        let (got, w) = run(xml);
+        let got: Vec<(&str, f64)> = got.iter().map(|(_, id, s)| (id.as_str(), *s)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a.spec.js::t", 1.0),
+                ("a.spec.js::s", 0.0),
+                ("a.spec.js::u", 0.0)
+            ]
+        );
+        assert!(
+            w.contains(
+                &"report junit.xml: 1 of 3 test cases have no time attribute; counted as 0 s"
+                    .to_string()
+            ),
+            "{w:?}"
+        );
+        let (_, w) = run(
+            r#"<testsuite name="x"><testcase name="s" classname="a.B"><skipped/></testcase></testsuite>"#,
+        );
+        assert!(!w.iter().any(|w| w.contains("no time attribute")), "{w:?}");
+    }
+
+    #[test]
+    fn nextest_setup_script_is_noted() {
+        let (_, w) = run(
+            r#"<testsuites><testsuite name="@setup-script:warm"><testcase name="warm" classname="@setup-script:warm" time="0.3"/></testsuite></testsuites>"#,
+        );
+        assert!(
+            w[0].contains("nextest setup script `warm` (0.3 s) is not a test; skipped"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn no_file_warning_names_the_mapping() {
+        let (_, w) = run(
+            r#"<testsuite name="nosetests"><testcase classname="p.test_a.T" name="a" time="1"/></testsuite>"#,
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("mapped to files by classname → file path (1 cases)"),
+            "{w:?}"
+        );
+        let (_, w) = run(
+            r#"<testsuite name="x" file="a.js"><testcase classname="c" name="a" time="1"/></testsuite>"#,
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn structural_errors() {
+        let nested = format!("<testsuites>{}</testsuites>", "<a>".repeat(300));
+        let cases: Vec<(String, &str)> = vec![
+            ("<!DOCTYPE x [<!ENTITY lol \"lol\">]><testsuite name=\"&lol;\"/>".into(), "report junit.xml, line 1: DOCTYPE with entity declarations (<!ENTITY …>) is not allowed"),
+            ("<?xml version=\"1.0\"?>\n<!DOCTYPE x [\n<!entity % p SYSTEM \"http://x\">]>\n<testsuite/>".into(), "report junit.xml, line 2: DOCTYPE with entity declarations"),
+            (nested, "report junit.xml, line 1: elements are nested deeper than 256 levels"),
+            ("<?xml version=\"1.0\"?>\n<html><body/></html>".into(), "report junit.xml, line 2: not a timing file: root element <html> is not <testsuites> or <testsuite>"),
+            ("<?xml version=\"1.0\"?><!-- nothing -->".into(), "report junit.xml: not a timing file: no <testsuites> or <testsuite> element"),
+            ("<testsuite name=\"s\">\n</testcase>".into(), "report junit.xml, line 2: not well-formed XML"),
+            ("<testsuite name=\"s\"\n<testcase".into(), "report junit.xml"),
+        ];
+        for (xml, want) in cases {
+            let err = parse("junit.xml", xml.as_bytes(), &ParseOptions::default())
+                .expect_err(&xml)
+                .to_string();
+            assert!(err.starts_with(want), "{xml}:\n{err}");
+        }
+    }
+
+    #[test]
+    fn cut_off_reports_keep_what_was_read() {
+        let cases = [
+            // Ends between elements.
+            "<testsuites><testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"/><testcase classname=\"a.B\" name=\"u\" time=\"2\">",
+            // Ends inside a tag.
+            "<testsuites><testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"/><testcase classname=\"a.B\" name=\"u\" time=\"2\"/><testcase classn",
+            // Mismatched end tag.
+            "<testsuites><testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"/><testcase classname=\"a.B\" name=\"u\" time=\"2\"/></testsuites>",
+        ];
+        for xml in cases {
+            let (got, w) = run(xml);
+            assert_eq!(got.len(), 2, "{xml}");
+            assert!(
+                w.iter()
+                    .any(|w| w.contains("cut off") || w.contains("not well-formed XML")),
+                "{xml}: {w:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn entities_are_decoded_but_never_expanded() {
+        let cases = [
+            ("a&lt;b&gt;&amp;&apos;&quot;", "a<b>&'\"", false),
+            ("x&#10;y&#x41;&#X42;", "x\nyAB", false),
+            ("tab\there\r\nand\nnl", "tab here and nl", false),
+            ("&lol;", "&lol;", true),
+            ("a & b", "a & b", true),
+            ("&#xD800;", "\u{FFFD}", true),
+            ("&#99999999999;", "\u{FFFD}", true),
+            ("plain", "plain", false),
+            ("ünï&amp;cödé", "ünï&cödé", false),
+        ];
+        for (raw, want, problem) in cases {
+            let mut out = String::new();
+            let p = decode_attr(raw, &mut out);
+            assert_eq!((out.as_str(), p.is_some()), (want, problem), "{raw}: {p:?}");
+        }
+        let (got, w) = run(
+            r#"<testsuite name="s"><testcase classname="a.B" name="t[&xxe;]" time="1"/></testsuite>"#,
+        );
+        assert_eq!(got[0].1, "a.B::t[&xxe;]");
+        assert!(
+            w[0].contains("unknown entity `&xxe;` kept as written"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn long_and_control_ids() {
+        let long = "n".repeat(crate::limits::MAX_ID_BYTES);
+        let xml = format!(
+            r#"<testsuite name="s"><testcase classname="a.B" name="{long}" time="1"/><testcase classname="a.B" name="x&#27;[2J" time="1"/></testsuite>"#
+        );
+        let (got, w) = run(&xml);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].1.len() <= crate::limits::MAX_ID_BYTES && got[0].1.starts_with("a.B::nnn"));
+        assert_eq!(got[1].1, "a.B::x\u{FFFD}[2J");
+        assert!(
+            w[0].contains("longer than the limit of 4096 bytes; kept as its first"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("control characters"), "{w:?}");
+    }
+}
