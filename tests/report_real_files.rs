@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use timeshard::report::{parse, Format, ParseOptions, Report};
+use timeshard::test_id::reconcile_roots;
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -611,6 +612,32 @@ fn node_test_fixtures() {
             r.warnings
         );
     }
+}
+
+#[test]
+fn playwright_paths_are_reconciled_with_the_checkout() {
+    let Some(r) = junit_fixture("playwright", "junit.xml") else {
+        return;
+    };
+    // Playwright names files relative to testDir; discovery sees them from the repository root.
+    let known: BTreeSet<String> = files_of(&r).into_iter().map(String::from).collect();
+    let wanted = BTreeSet::from([
+        "tests/math.cases.js".to_string(),
+        "tests/strings/strings.cases.js".to_string(),
+    ]);
+    let rw = reconcile_roots(&known, &wanted).expect("a root rewrite");
+    for s in &r.samples {
+        let id = rw.apply(&s.key.id).expect("rewritten");
+        assert!(
+            wanted.iter().any(|w| id.starts_with(&format!("{w}::"))),
+            "{id}"
+        );
+    }
+    assert!(
+        rw.describe().contains("adding `tests/`"),
+        "{}",
+        rw.describe()
+    );
 }
 
 #[test]

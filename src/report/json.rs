@@ -103,8 +103,14 @@ pub(crate) fn parse(
     w: &mut Warnings,
 ) -> Result<(Format, Vec<Sample>)> {
     let source = w.source().to_string();
-    let top: Top = serde_json::from_str(text)
-        .map_err(|e| Error::report(&source, "", format!("invalid JSON: {e}")))?;
+    let top: Top = serde_json::from_str(text).map_err(|e| {
+        // serde_json's message ends with " at line L column C"; that part goes to the location.
+        let msg = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+        let location = format!("line {}, column {}", e.line(), e.column());
+        Error::report(&source, location, format!("invalid JSON: {msg}"))
+    })?;
     match top {
         Top::Object(entries) => {
             let cypress = entries.iter().find_map(|(k, v)| match v {
@@ -333,9 +339,9 @@ mod tests {
             ("{\"name\": \"x\", \"version\": \"1\"}", "report t.json: not a timing file: JSON object has no numeric values; accepted formats"),
             ("[]", "report t.json: not a timing file: JSON array is empty"),
             ("[1, 2]", "report t.json: not a timing file: JSON array has no [\"id\", seconds] pairs"),
-            ("{\"a\": 1,}", "report t.json: invalid JSON: trailing comma at line 1 column 9"),
-            ("{\"a\": NaN}", "report t.json: invalid JSON"),
-            ("[[\"a\", 1]] x", "report t.json: invalid JSON: trailing characters"),
+            ("{\"a\": 1,}", "report t.json, line 1, column 9: invalid JSON: trailing comma"),
+            ("{\"a\": NaN}", "report t.json, line 1, column 7: invalid JSON: expected value"),
+            ("[[\"a\", 1]] x", "report t.json, line 1, column 12: invalid JSON: trailing characters"),
         ];
         for (json, want) in cases {
             let err = parse("t.json", json.as_bytes(), &ParseOptions::default())

@@ -135,6 +135,9 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
         case_skipped: false,
     };
     let mut reader = Reader::from_reader(text.as_bytes());
+    // A bare `&` in a failure message (some reporters do not escape text) must not end the parse: text is never
+    // read anyway. End tags must still match their start tags.
+    reader.config_mut().allow_dangling_amp = true;
     let mut buf = Vec::with_capacity(4096);
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
@@ -996,6 +999,13 @@ mod tests {
                 "{xml}: {w:?}"
             );
         }
+    }
+
+    #[test]
+    fn unescaped_ampersand_in_text_is_harmless() {
+        let xml = "<testsuite name=\"s\"><testcase classname=\"a.B\" name=\"t\" time=\"1\"><failure>a & b &c d</failure></testcase><testcase classname=\"a.B\" name=\"u\" time=\"2\"/></testsuite>";
+        let (got, w) = run(xml);
+        assert_eq!(got.len(), 2, "{w:?}");
     }
 
     #[test]
