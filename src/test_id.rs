@@ -217,7 +217,10 @@ fn is_clean_relative(path: &str) -> bool {
 
 /// [`normalize_path`] with roots already passed through [`normalize_roots`].
 pub(crate) fn normalize_path_with(path: &str, roots: &[String]) -> String {
-    if is_clean_relative(path) {
+    let roots_absolute = roots
+        .iter()
+        .all(|r| r.starts_with('/') || r.as_bytes().get(1) == Some(&b':'));
+    if roots_absolute && is_clean_relative(path) {
         return path.to_string();
     }
     let mut out = String::with_capacity(path.len());
@@ -682,6 +685,15 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(normalize_path(input, &roots()), want, "{input:?}");
         }
+        // A relative root is honoured too.
+        assert_eq!(
+            normalize_path("backend/x.py", &["backend/".to_string()]),
+            "x.py"
+        );
+        assert_eq!(
+            normalize_path("backend2/x.py", &["backend".to_string()]),
+            "backend2/x.py"
+        );
         // The longest root wins.
         let nested = vec!["/w".to_string(), "/w/backend".to_string()];
         assert_eq!(normalize_path("/w/backend/x.py", &nested), "x.py");

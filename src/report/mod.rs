@@ -236,12 +236,28 @@ pub(crate) fn parse_seconds(raw: &str) -> std::result::Result<f64, &'static str>
     }
 }
 
-/// At most `max` characters of `s` (on a char boundary), with `…` when cut. For quoting user data in messages.
+/// At most `max` characters of `s`, with `…` when cut and control characters shown as U+FFFD, so that quoted
+/// user data can never start a new log line. For quoting user data in messages.
 pub(crate) fn shorten(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        None => Cow::Borrowed(s),
-        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+    let cut = s.char_indices().nth(max).map(|(i, _)| i);
+    let head = &s[..cut.unwrap_or(s.len())];
+    if cut.is_none() && !head.chars().any(|c| c.is_control()) {
+        return Cow::Borrowed(s);
     }
+    let mut out: String = head
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cut.is_some() {
+        out.push('…');
+    }
+    Cow::Owned(out)
 }
 
 /// Kinds of warnings; each kind is listed at most [`limits::MAX_WARNINGS_PER_KIND`] times.
@@ -435,6 +451,34 @@ impl Samples {
             });
             return None;
         }
+        if key.id.bytes().any(|b| b < 0x20 || b == 0x7F) {
+            let clean = |s: &str| {
+                s.chars()
+                    .map(|c| {
+                        if c.is_ascii_control() {
+                            char::REPLACEMENT_CHARACTER
+                        } else {
+                            c
+                        }
+                    })
+                    .collect::<String>()
+            };
+            key = TestKey {
+                file: clean(&key.file),
+                id: clean(&key.id),
+            };
+            let loc = if w.wants(Kind::ControlChar) {
+                location()
+            } else {
+                String::new()
+            };
+            w.push(Kind::ControlChar, &loc, || {
+                format!(
+                    "control characters in test id replaced by U+FFFD: {}",
+                    shorten(&key.id, 80)
+                )
+            });
+        }
         if key.id.len() > limits::MAX_ID_BYTES {
             let loc = if w.wants(Kind::LongId) {
                 location()
@@ -463,34 +507,6 @@ impl Samples {
                 )
             });
             key.id = short;
-        }
-        if key.id.bytes().any(|b| b < 0x20 || b == 0x7F) {
-            let clean = |s: &str| {
-                s.chars()
-                    .map(|c| {
-                        if c.is_ascii_control() {
-                            char::REPLACEMENT_CHARACTER
-                        } else {
-                            c
-                        }
-                    })
-                    .collect::<String>()
-            };
-            key = TestKey {
-                file: clean(&key.file),
-                id: clean(&key.id),
-            };
-            let loc = if w.wants(Kind::ControlChar) {
-                location()
-            } else {
-                String::new()
-            };
-            w.push(Kind::ControlChar, &loc, || {
-                format!(
-                    "control characters in test id replaced by U+FFFD: {}",
-                    shorten(&key.id, 80)
-                )
-            });
         }
         let i = self.ids.len();
         match self.index.entry((self.hash)(&key.id)) {
@@ -693,6 +709,20 @@ mod tests {
             err.to_string(),
             "report big.xml exceeds the limit of 128 MiB"
         );
+    }
+
+    #[test]
+    fn shortening_for_messages() {
+        let cases = [
+            ("abc", 5, "abc"),
+            ("abcdef", 3, "abc…"),
+            ("a\nb", 5, "a\u{FFFD}b"),
+            ("ünï\u{1b}[2J", 4, "ünï\u{FFFD}…"),
+            ("", 3, ""),
+        ];
+        for (s, max, want) in cases {
+            assert_eq!(shorten(s, max), want, "{s:?}");
+        }
     }
 
     #[test]
