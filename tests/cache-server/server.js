@@ -39,10 +39,11 @@
 //
 // Fault injection (programmatic): `fault(op, spec, count)` makes the next `count` calls of `op` (an OPS name) fail
 // as `spec` says: {status} (Twirp/Azure error with that status), {reset} (destroy the socket), {hang: 'headers' |
-// 'body'} (never answer / stall after the first bytes; released by close()), {corrupt: 'garbage' | 'truncate' |
-// 'short'} (GetBlob only: random bytes of the right length / the first half with a matching Content-Length / the
-// full Content-Length but the connection closed after half). `readOnly`, `denyReads` and `uploadsPerMinute` are
-// plain settable properties. `log` records every request; `entries()` lists the stored entries.
+// 'body'} (never answer / stall after the first bytes; until releaseHangs() or close() reset the connection),
+// {corrupt: 'garbage' | 'truncate' | 'short'} (GetBlob only: random bytes of the right length / the first half with
+// a matching Content-Length / the full Content-Length but the connection closed after half). `readOnly`,
+// `denyReads` and `uploadsPerMinute` are plain settable properties. `log` records every request; `entries()` lists
+// the stored entries.
 
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -150,6 +151,7 @@ export class CacheServer {
     this._uploads = [];
     this._seq = 0;
     this._open = new Set();
+    this._hung = new Set();
     this._http = http.createServer((req, res) => {
       this._handle(req, res).catch((error) => {
         if (!res.headersSent) {
@@ -174,6 +176,14 @@ export class CacheServer {
         resolve();
       });
     });
+  }
+
+  /** Drops the connections of hung requests (the clients see a reset and may retry); the server keeps running. */
+  releaseHangs() {
+    for (const socket of this._hung) {
+      socket.destroy();
+    }
+    this._hung.clear();
   }
 
   /** Stops the server, destroying open (including hung) connections. */
@@ -361,7 +371,8 @@ export class CacheServer {
       }
       if (fault.hang) {
         entry.status = 0;
-        return undefined; // never answered; the socket is destroyed by close()
+        this._hung.add(req.socket);
+        return undefined; // never answered; the socket is destroyed by releaseHangs() or close()
       }
       const code = STATUS_TO_TWIRP[fault.status] ?? 'internal';
       entry.status = fault.status;
@@ -662,6 +673,7 @@ export class CacheServer {
       }
       if (fault.hang) {
         entry.status = 0;
+        this._hung.add(req.socket);
         return undefined;
       }
       const code = fault.status === 503 ? 'ServerBusy' : 'InternalError';
@@ -758,12 +770,14 @@ export class CacheServer {
       entry.fault = describeFault(fault);
       if (fault.hang === 'headers') {
         entry.status = 0;
+        this._hung.add(req.socket);
         return undefined;
       }
       if (fault.hang === 'body') {
         res.writeHead(status, headers);
         res.write(data.subarray(0, Math.min(data.length - 1, Math.max(1, data.length >> 1))));
-        return undefined; // stalls until the client gives up or close() destroys the socket
+        this._hung.add(req.socket);
+        return undefined; // stalls until the client gives up, releaseHangs() or close()
       }
       if (fault.corrupt === 'garbage') {
         data = randomBytes(data.length);
