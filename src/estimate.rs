@@ -1,1 +1,779 @@
-//! (in progress)
+//! A duration for every discovered test: its recorded time where there is one, otherwise an estimate from its
+//! neighbours, each marked with the [`Basis`] it came from.
+//!
+//! What it does not do: choose a statistic over runs (the store did that before handing over `known`) or split
+//! anything (that is [`crate::partition`]).
+//!
+//! Order of bases for a unit (at granularity `g`):
+//! 1. [`Basis::Recorded`] — known samples whose unit at `g` is this unit, summed (test times add up to their file).
+//! 2. [`Basis::FileShare`] — a record coarser than the unit (a Knapsack file time while units are tests) is shared
+//!    equally among its discovered units, if none of them has a finer record of its own.
+//! 3. [`Basis::SameFile`], then [`Basis::SameDirectory`] (the nearest parent directory with known units), then
+//!    [`Basis::Suite`] — the median of the known units there.
+//! 4. With no history at all: [`Basis::Size`] (proportional to the caller's sizes, mean 1 s) or [`Basis::Equal`].
+//!
+//! Every value is finite and at least [`MIN_SECONDS`]: a test recorded at 0 s still costs a worker something.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::Sample;
+use crate::test_id::{reconcile_roots, Granularity, TestKey};
+
+/// The smallest duration handed out (1 ms): a recorded 0 becomes this, so every test still weighs something.
+pub const MIN_SECONDS: f64 = 0.001;
+/// The smallest size-based estimate, as a fraction of the mean (1 s): an empty file is still a unit of work.
+pub const MIN_SIZE_SECONDS: f64 = 0.01;
+
+/// Where a unit's duration came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Recorded timings of this unit (summed from finer records where needed).
+    Recorded,
+    /// The median of the known units in the same file.
+    SameFile,
+    /// The median of the known units in the nearest parent directory that has some.
+    SameDirectory,
+    /// The median of all known units.
+    Suite,
+    /// An equal share of a coarser record (e.g. a file's time shared by its discovered tests).
+    FileShare,
+    /// No history at all: proportional to the caller-supplied size, normalised to a mean of 1 s.
+    Size,
+    /// No history and no size: 1 s.
+    Equal,
+}
+
+impl Basis {
+    /// True for every basis except [`Basis::Recorded`].
+    pub fn is_estimated(self) -> bool {
+        self != Basis::Recorded
+    }
+}
+
+/// A duration and its basis for every unit, in the order of the units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimates {
+    /// Seconds per unit; finite and ≥ [`MIN_SECONDS`].
+    pub seconds: Vec<f64>,
+    /// Where each value came from.
+    pub basis: Vec<Basis>,
+    /// A summary of what was estimated, root rewrites, ignored timings.
+    pub warnings: Vec<String>,
+}
+
+/// The statistic over a pool of known neighbours (same file, directory, suite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolStat {
+    /// The median (the mean of the two middle values for an even count).
+    Median,
+    /// The arithmetic mean.
+    Mean,
+}
+
+/// How units without a record are estimated (for benchmarks; [`estimate`] uses [`EstimateOptions::default`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimateOptions {
+    /// Statistic over the neighbours.
+    pub pool: PoolStat,
+    /// Whether known units that were not discovered (deleted or renamed tests) count as neighbours.
+    pub undiscovered_neighbours: bool,
+    /// Whether to look at the file and directories at all (false: the whole suite's statistic for every new unit).
+    pub neighbours: bool,
+}
+
+impl Default for EstimateOptions {
+    fn default() -> Self {
+        EstimateOptions {
+            pool: PoolStat::Median,
+            undiscovered_neighbours: true,
+            neighbours: true,
+        }
+    }
+}
+
+/// A duration for every unit; see the module documentation for the order of bases.
+///
+/// `units` are the discovered tests at granularity `g`; `sizes` an optional size per unit (e.g. file bytes; may be
+/// empty), used only when there is no history at all; `known` are recorded timings at any granularity (the first
+/// sample of an id wins when an id repeats; negative or non-finite ones are ignored). Units repeated in `units`
+/// get the same value.
+pub fn estimate(
+    units: &[TestKey],
+    sizes: &[Option<f64>],
+    known: &[Sample],
+    g: Granularity,
+) -> Estimates {
+    estimate_with(units, sizes, known, g, &EstimateOptions::default())
+}
+
+/// [`estimate`] with explicit options for units without a record.
+pub fn estimate_with(
+    units: &[TestKey],
+    sizes: &[Option<f64>],
+    known: &[Sample],
+    g: Granularity,
+    opts: &EstimateOptions,
+) -> Estimates {
+    let mut warnings = Vec::new();
+    let mut known = dedupe(known, &mut warnings);
+
+    // Recorded with another root (`backend/x.py` vs `x.py`)? One consistent rewrite, said out loud.
+    let unit_files: BTreeSet<String> = units.iter().map(|u| u.file.clone()).collect();
+    let known_files: BTreeSet<String> = known.iter().map(|k| k.0.file.clone()).collect();
+    if !known.is_empty() && unit_files.iter().any(|f| !known_files.contains(f)) {
+        if let Some(rw) = reconcile_roots(&known_files, &unit_files) {
+            let mut rewritten = 0;
+            for k in known.iter_mut() {
+                if let (Some(file), Some(id)) = (rw.apply(&k.0.file), rw.apply(&k.0.id)) {
+                    k.0 = TestKey { file, id };
+                    rewritten += 1;
+                }
+            }
+            warnings.push(format!(
+                "{} ({rewritten} of {} recorded timings)",
+                rw.describe(),
+                known.len()
+            ));
+            let pairs: Vec<Sample> = known
+                .into_iter()
+                .map(|(key, seconds)| Sample { key, seconds })
+                .collect();
+            known = dedupe(&pairs, &mut warnings);
+        }
+    }
+
+    // Known timings summed up to the units' granularity. A record exactly at the unit's level wins over the sum of
+    // finer ones for the same unit (two sources measuring the same thing must not add up).
+    let mut agg: BTreeMap<String, Agg> = BTreeMap::new();
+    for (key, secs) in &known {
+        let unit = key.unit(g);
+        let exact = unit.id == key.id;
+        let a = agg.entry(unit.id).or_insert_with(|| Agg {
+            file: unit.file,
+            exact: None,
+            finer: 0.0,
+        });
+        if exact {
+            a.exact = Some(*secs);
+        } else {
+            a.finer += *secs;
+        }
+    }
+
+    let n = units.len();
+    let mut seconds = vec![0.0; n];
+    let mut basis = vec![Basis::Equal; n];
+    let mut done = vec![false; n];
+    for (i, u) in units.iter().enumerate() {
+        if let Some(a) = agg.get(&u.id) {
+            seconds[i] = a.value();
+            basis[i] = Basis::Recorded;
+            done[i] = true;
+        }
+    }
+
+    // Coarser records shared among their discovered units, unless one of those units has a finer record.
+    let recorded_ancestors: HashSet<&str> = units
+        .iter()
+        .zip(&done)
+        .filter(|(_, d)| **d)
+        .flat_map(|(u, _)| ancestors(u))
+        .collect();
+    let mut shares: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, u) in units.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        // The nearest (longest) ancestor with a record.
+        if let Some(p) = ancestors(u)
+            .filter(|p| agg.contains_key(*p) && !recorded_ancestors.contains(p))
+            .last()
+        {
+            shares.entry(p).or_default().push(i);
+        }
+    }
+    for (p, members) in &shares {
+        // Units listed twice share once: count distinct ids.
+        let distinct: BTreeSet<&str> = members
+            .iter()
+            .filter_map(|&i| units.get(i))
+            .map(|u| u.id.as_str())
+            .collect();
+        let v = agg.get(*p).map_or(0.0, Agg::value) / distinct.len().max(1) as f64;
+        for &i in members {
+            seconds[i] = v;
+            basis[i] = Basis::FileShare;
+            done[i] = true;
+        }
+    }
+
+    // Neighbour pools: (file, value) of every known unit.
+    let mut pool: Vec<(&str, f64)> = Vec::new();
+    if opts.undiscovered_neighbours {
+        // Records coarser than some discovered unit (a file time while units are tests) are not neighbours.
+        let coarse: HashSet<&str> = units.iter().flat_map(ancestors).collect();
+        pool.extend(
+            agg.iter()
+                .filter(|(id, _)| !coarse.contains(id.as_str()))
+                .map(|(_, a)| (a.file.as_str(), a.value())),
+        );
+    } else {
+        // Each discovered unit once, even when listed twice.
+        let distinct: BTreeMap<&str, (&str, f64)> = units
+            .iter()
+            .zip(&done)
+            .zip(&seconds)
+            .filter(|((_, d), _)| **d)
+            .map(|((u, _), s)| (u.id.as_str(), (u.file.as_str(), *s)))
+            .collect();
+        pool.extend(distinct.into_values());
+    }
+    let pool_stat = |v: &mut Vec<f64>| -> f64 {
+        match opts.pool {
+            PoolStat::Median => {
+                v.sort_by(f64::total_cmp);
+                let m = v.len() / 2;
+                match (v.get(m), v.len() % 2) {
+                    (None, _) => 0.0,
+                    (Some(&x), 1) => x,
+                    (Some(&hi), _) => (hi + v.get(m - 1).copied().unwrap_or(hi)) / 2.0,
+                }
+            }
+            PoolStat::Mean => v.iter().sum::<f64>() / v.len().max(1) as f64,
+        }
+    };
+
+    let missing: Vec<usize> = (0..n).filter(|&i| !done[i]).collect();
+    if !missing.is_empty() && !pool.is_empty() {
+        let mut by_file: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut by_dir: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut all: Vec<f64> = Vec::with_capacity(pool.len());
+        for &(file, v) in &pool {
+            if opts.neighbours {
+                by_file.entry(file).or_default().push(v);
+                for d in parent_dirs(file) {
+                    by_dir.entry(d).or_default().push(v);
+                }
+            }
+            all.push(v);
+        }
+        let file_stat: HashMap<&str, f64> = by_file
+            .into_iter()
+            .map(|(k, mut v)| (k, pool_stat(&mut v)))
+            .collect();
+        let dir_stat: HashMap<&str, f64> = by_dir
+            .into_iter()
+            .map(|(k, mut v)| (k, pool_stat(&mut v)))
+            .collect();
+        let suite = pool_stat(&mut all);
+        for i in missing {
+            let Some(u) = units.get(i) else { continue };
+            let (v, b) = if let Some(v) = file_stat.get(u.file.as_str()) {
+                (*v, Basis::SameFile)
+            } else if let Some(v) = parent_dirs(&u.file).find_map(|d| dir_stat.get(d)) {
+                (*v, Basis::SameDirectory)
+            } else {
+                (suite, Basis::Suite)
+            };
+            seconds[i] = v;
+            basis[i] = b;
+        }
+    } else if !missing.is_empty() {
+        // No history at all: sizes if the caller has them, else 1 s each.
+        let sized: Vec<(usize, f64)> = missing
+            .iter()
+            .filter_map(|&i| {
+                sizes
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(|s| (i, s))
+            })
+            .collect();
+        let total: f64 = sized.iter().map(|p| p.1).sum();
+        if total > 0.0 {
+            let scale = sized.len() as f64 / total;
+            for &(i, s) in &sized {
+                seconds[i] = (s * scale).max(MIN_SIZE_SECONDS);
+                basis[i] = Basis::Size;
+            }
+        }
+        for &i in &missing {
+            if basis[i] != Basis::Size {
+                seconds[i] = 1.0;
+                basis[i] = Basis::Equal;
+            }
+        }
+    }
+    if !sizes.is_empty() && sizes.len() != n {
+        warnings.push(format!(
+            "{} sizes given for {n} tests; sizes without a test are ignored",
+            sizes.len()
+        ));
+    }
+    for s in seconds.iter_mut() {
+        if !s.is_finite() || *s < MIN_SECONDS {
+            *s = MIN_SECONDS;
+        }
+    }
+    if let Some(w) = summary(&basis) {
+        warnings.push(w);
+    }
+    Estimates {
+        seconds,
+        basis,
+        warnings,
+    }
+}
+
+struct Agg {
+    file: String,
+    exact: Option<f64>,
+    finer: f64,
+}
+
+impl Agg {
+    fn value(&self) -> f64 {
+        self.exact.unwrap_or(self.finer)
+    }
+}
+
+/// Valid known samples, first occurrence of each id kept, with a warning counting what was dropped.
+fn dedupe(known: &[Sample], warnings: &mut Vec<String>) -> Vec<(TestKey, f64)> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(known.len());
+    let (mut dups, mut bad) = (0usize, 0usize);
+    let mut out = Vec::with_capacity(known.len());
+    for k in known {
+        if !k.seconds.is_finite() || k.seconds < 0.0 {
+            bad += 1;
+        } else if !seen.insert(k.key.id.as_str()) {
+            dups += 1;
+        } else {
+            out.push((k.key.clone(), k.seconds));
+        }
+    }
+    if dups > 0 {
+        warnings.push(format!(
+            "{dups} recorded timings repeat an id; the first of each was used"
+        ));
+    }
+    if bad > 0 {
+        warnings.push(format!(
+            "{bad} recorded timings are negative or not a number and were ignored"
+        ));
+    }
+    out
+}
+
+/// The proper ancestors of a unit's id, shortest first: its file, then each `::` prefix below the id.
+fn ancestors(u: &TestKey) -> impl Iterator<Item = &str> {
+    let id = u.id.as_str();
+    let start = u.file.len();
+    let rest = id.get(start..).unwrap_or("");
+    let cuts = rest
+        .match_indices("::")
+        .map(move |(i, _)| start + i)
+        .filter(move |&i| i > start);
+    let file = (id.len() > start).then_some(u.file.as_str());
+    file.into_iter()
+        .chain(cuts.filter_map(move |i| id.get(..i)))
+}
+
+/// The parent directories of a path, nearest first, excluding the root (`a/b/c.py` → `a/b`, `a`).
+fn parent_dirs(file: &str) -> impl Iterator<Item = &str> {
+    file.rmatch_indices('/')
+        .filter(|(i, _)| *i > 0)
+        .filter_map(move |(i, _)| file.get(..i))
+}
+
+fn summary(basis: &[Basis]) -> Option<String> {
+    let mut counts: BTreeMap<Basis, usize> = BTreeMap::new();
+    for b in basis {
+        *counts.entry(*b).or_default() += 1;
+    }
+    let estimated: usize = counts
+        .iter()
+        .filter(|(b, _)| b.is_estimated())
+        .map(|(_, c)| c)
+        .sum();
+    if estimated == 0 {
+        return None;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(b, _)| b.is_estimated())
+        .map(|(b, c)| {
+            let how = match b {
+                Basis::Recorded => "recorded",
+                Basis::SameFile => "from the median of their file",
+                Basis::SameDirectory => "from the median of their directory",
+                Basis::Suite => "from the median of the suite",
+                Basis::FileShare => "as a share of their file's time",
+                Basis::Size => "from their size",
+                Basis::Equal => "as 1 s (no history, no size)",
+            };
+            format!("{c} {how}")
+        })
+        .collect();
+    Some(format!(
+        "{estimated} of {} tests have no recorded time and were estimated: {}",
+        basis.len(),
+        parts.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(id: &str) -> TestKey {
+        TestKey::from_id(id, &[])
+    }
+
+    fn s(id: &str, seconds: f64) -> Sample {
+        Sample {
+            key: k(id),
+            seconds,
+        }
+    }
+
+    fn units(ids: &[&str]) -> Vec<TestKey> {
+        ids.iter().map(|i| k(i)).collect()
+    }
+
+    struct Case {
+        what: &'static str,
+        units: Vec<&'static str>,
+        sizes: Vec<Option<f64>>,
+        known: Vec<(&'static str, f64)>,
+        g: Granularity,
+        want: Vec<(f64, Basis)>,
+    }
+
+    #[test]
+    fn bases_and_values() {
+        use Basis::*;
+        use Granularity::{File, Test};
+        let cases = vec![
+            Case {
+                what: "recorded tests",
+                units: vec!["a.py::t1", "a.py::t2"],
+                sizes: vec![],
+                known: vec![("a.py::t1", 2.0), ("a.py::t2", 3.0), ("gone.py::t", 9.0)],
+                g: Test,
+                want: vec![(2.0, Recorded), (3.0, Recorded)],
+            },
+            Case {
+                what: "tests summed up to their file",
+                units: vec!["a.py", "b.py"],
+                sizes: vec![],
+                known: vec![
+                    ("a.py::t1", 2.0),
+                    ("a.py::t2", 3.0),
+                    ("b.py::C::t", 1.0),
+                    ("b.py::C::u", 1.5),
+                ],
+                g: File,
+                want: vec![(5.0, Recorded), (2.5, Recorded)],
+            },
+            Case {
+                what: "tests summed up to their class",
+                units: vec!["b.py::C", "b.py::f"],
+                sizes: vec![],
+                known: vec![("b.py::C::t", 1.0), ("b.py::C::u", 1.5), ("b.py::f", 0.5)],
+                g: Granularity::Suite,
+                want: vec![(2.5, Recorded), (0.5, Recorded)],
+            },
+            Case {
+                what: "a record at the unit's level wins over the sum of finer ones",
+                units: vec!["a.py"],
+                sizes: vec![],
+                known: vec![("a.py::t1", 2.0), ("a.py", 10.0), ("a.py::t2", 3.0)],
+                g: File,
+                want: vec![(10.0, Recorded)],
+            },
+            Case {
+                what: "a file time shared by its discovered tests",
+                units: vec![
+                    "spec/a_spec.rb::x",
+                    "spec/a_spec.rb::y",
+                    "spec/a_spec.rb::z",
+                    "spec/a_spec.rb::z",
+                ],
+                sizes: vec![],
+                known: vec![("spec/a_spec.rb", 6.0)],
+                g: Test,
+                want: vec![
+                    (2.0, FileShare),
+                    (2.0, FileShare),
+                    (2.0, FileShare),
+                    (2.0, FileShare),
+                ],
+            },
+            Case {
+                what: "no file share when a finer record exists; the rest from the same file",
+                units: vec!["a.py::t1", "a.py::t2"],
+                sizes: vec![],
+                known: vec![("a.py", 100.0), ("a.py::t1", 4.0), ("b.py::t", 1.0)],
+                g: Test,
+                want: vec![(4.0, Recorded), (4.0, SameFile)],
+            },
+            Case {
+                what: "same file median, then nearest directory, then suite",
+                units: vec![
+                    "t/x/a.py::new",
+                    "t/x/b.py::new",
+                    "t/y/c.py::new",
+                    "top.py::new",
+                    "t/x/a.py::old",
+                ],
+                sizes: vec![],
+                known: vec![
+                    ("t/x/a.py::old", 1.0),
+                    ("t/x/a.py::gone", 3.0),
+                    ("t/x/d.py::t", 8.0),
+                    ("t/z/e.py::t", 20.0),
+                    ("t/z/e.py::u", 30.0),
+                ],
+                g: Test,
+                // file a: median(1, 3) = 2; dir t/x: median(1, 3, 8) = 3; dir t: median of all 5 = 8; the suite
+                // (no directory of top.py): 8.
+                want: vec![
+                    (2.0, SameFile),
+                    (3.0, SameDirectory),
+                    (8.0, SameDirectory),
+                    (8.0, Basis::Suite),
+                    (1.0, Recorded),
+                ],
+            },
+            Case {
+                what: "recorded zero gets the floor, never 0",
+                units: vec!["a.py::t"],
+                sizes: vec![],
+                known: vec![("a.py::t", 0.0)],
+                g: Test,
+                want: vec![(MIN_SECONDS, Recorded)],
+            },
+            Case {
+                what: "first of a repeated id wins; bad values ignored",
+                units: vec!["a.py::t"],
+                sizes: vec![],
+                known: vec![
+                    ("a.py::t", f64::NAN),
+                    ("a.py::t", 2.0),
+                    ("a.py::t", 5.0),
+                    ("b.py::t", -1.0),
+                ],
+                g: Test,
+                want: vec![(2.0, Recorded)],
+            },
+            Case {
+                what: "no history: proportional to size, mean 1 s, floored",
+                units: vec!["a.py", "b.py", "c.py", "d.py"],
+                sizes: vec![Some(100.0), Some(300.0), Some(0.0), None],
+                known: vec![],
+                g: File,
+                want: vec![
+                    (0.75, Size),
+                    (2.25, Size),
+                    (MIN_SIZE_SECONDS, Size),
+                    (1.0, Equal),
+                ],
+            },
+            Case {
+                what: "no history, no sizes: 1 s each",
+                units: vec!["a.py", "b.py"],
+                sizes: vec![],
+                known: vec![],
+                g: File,
+                want: vec![(1.0, Equal), (1.0, Equal)],
+            },
+            Case {
+                what: "no history, all sizes 0: 1 s each",
+                units: vec!["a.py"],
+                sizes: vec![Some(0.0)],
+                known: vec![],
+                g: File,
+                want: vec![(1.0, Equal)],
+            },
+            Case {
+                what: "only unusable history counts as none",
+                units: vec!["a.py"],
+                sizes: vec![Some(5.0)],
+                known: vec![("z.py", f64::INFINITY)],
+                g: File,
+                want: vec![(1.0, Size)],
+            },
+            Case {
+                what: "no units",
+                units: vec![],
+                sizes: vec![],
+                known: vec![("a.py", 1.0)],
+                g: File,
+                want: vec![],
+            },
+        ];
+        for c in cases {
+            let known: Vec<Sample> = c.known.iter().map(|(id, v)| s(id, *v)).collect();
+            let est = estimate(&units(&c.units), &c.sizes, &known, c.g);
+            let got: Vec<(f64, Basis)> = est
+                .seconds
+                .iter()
+                .copied()
+                .zip(est.basis.iter().copied())
+                .collect();
+            assert_eq!(got.len(), c.want.len(), "{}", c.what);
+            for ((gv, gb), (wv, wb)) in got.iter().zip(&c.want) {
+                assert!(
+                    (gv - wv).abs() < 1e-9 && gb == wb,
+                    "{}: got {got:?}, want {:?}",
+                    c.what,
+                    c.want
+                );
+            }
+            assert!(
+                est.seconds
+                    .iter()
+                    .all(|v| v.is_finite() && *v >= MIN_SECONDS),
+                "{}",
+                c.what
+            );
+        }
+    }
+
+    #[test]
+    fn warnings_summarise() {
+        let known = vec![s("a.py::t", 1.0), s("a.py::t", 2.0), s("b.py::t", f64::NAN)];
+        let est = estimate(
+            &units(&["a.py::t", "a.py::u", "c.py::v"]),
+            &[None, None],
+            &known,
+            Granularity::Test,
+        );
+        assert_eq!(
+            est.warnings,
+            vec![
+                "1 recorded timings repeat an id; the first of each was used".to_string(),
+                "1 recorded timings are negative or not a number and were ignored".to_string(),
+                "2 sizes given for 3 tests; sizes without a test are ignored".to_string(),
+                "2 of 3 tests have no recorded time and were estimated: 1 from the median of their file, 1 from the \
+                 median of the suite"
+                    .to_string(),
+            ]
+        );
+        let all_known = estimate(
+            &units(&["a.py::t"]),
+            &[],
+            &[s("a.py::t", 1.0)],
+            Granularity::Test,
+        );
+        assert!(all_known.warnings.is_empty(), "{:?}", all_known.warnings);
+    }
+
+    #[test]
+    fn recorded_under_another_root_is_rewritten_with_a_warning() {
+        let known: Vec<Sample> = [
+            "backend/tests/a.py::t",
+            "backend/tests/b.py::t",
+            "backend/tests/c.py::t",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| s(id, i as f64 + 1.0))
+        .collect();
+        let est = estimate(
+            &units(&["tests/a.py::t", "tests/b.py::t", "tests/c.py::t"]),
+            &[],
+            &known,
+            Granularity::Test,
+        );
+        assert_eq!(est.basis, vec![Basis::Recorded; 3]);
+        assert_eq!(est.seconds, vec![1.0, 2.0, 3.0]);
+        assert!(
+            est.warnings
+                .iter()
+                .any(|w| w.contains("backend/") && w.contains("3 of 3 recorded timings")),
+            "{:?}",
+            est.warnings
+        );
+        // The same ids without a root problem: no rewrite, no warning.
+        let plain = estimate(
+            &units(&["backend/tests/a.py::t"]),
+            &[],
+            &known,
+            Granularity::Test,
+        );
+        assert!(plain.warnings.is_empty(), "{:?}", plain.warnings);
+    }
+
+    #[test]
+    fn options_change_the_neighbour_rule() {
+        let known = vec![
+            s("a.py::x", 1.0),
+            s("a.py::y", 2.0),
+            s("a.py::z", 9.0),
+            s("b.py::t", 100.0),
+        ];
+        let u = units(&["a.py::new", "a.py::x", "a.py::y"]);
+        let cases = [
+            (EstimateOptions::default(), 2.0, Basis::SameFile),
+            (
+                EstimateOptions {
+                    pool: PoolStat::Mean,
+                    ..EstimateOptions::default()
+                },
+                4.0,
+                Basis::SameFile,
+            ),
+            // Only discovered neighbours: x and y.
+            (
+                EstimateOptions {
+                    undiscovered_neighbours: false,
+                    ..EstimateOptions::default()
+                },
+                1.5,
+                Basis::SameFile,
+            ),
+            (
+                EstimateOptions {
+                    neighbours: false,
+                    ..EstimateOptions::default()
+                },
+                5.5,
+                Basis::Suite,
+            ),
+        ];
+        for (opts, want, basis) in cases {
+            let est = estimate_with(&u, &[], &known, Granularity::Test, &opts);
+            assert_eq!((est.seconds[0], est.basis[0]), (want, basis), "{opts:?}");
+        }
+    }
+
+    #[test]
+    fn helpers() {
+        let cases: [(&str, &str, Vec<&str>); 4] = [
+            ("a.py", "a.py::C::t", vec!["a.py", "a.py::C"]),
+            ("a.py", "a.py::t", vec!["a.py"]),
+            ("a.py", "a.py", vec![]),
+            ("bin::x", "bin::x::m::t", vec!["bin::x", "bin::x::m"]),
+        ];
+        for (file, id, want) in cases {
+            let key = TestKey {
+                file: file.into(),
+                id: id.into(),
+            };
+            assert_eq!(ancestors(&key).collect::<Vec<_>>(), want, "{id}");
+        }
+        assert_eq!(
+            parent_dirs("t/x/a.py").collect::<Vec<_>>(),
+            vec!["t/x", "t"]
+        );
+        assert_eq!(parent_dirs("a.py").count(), 0);
+        assert_eq!(parent_dirs("/abs/a.py").collect::<Vec<_>>(), vec!["/abs"]);
+    }
+}

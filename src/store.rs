@@ -1,1 +1,1337 @@
-//! (in progress)
+//! The versioned timing store: merges the reports of each CI run into a bounded per-test history, answers one
+//! duration per test (the measured statistic of [`Statistic::DEFAULT`]), and forgets tests that stopped appearing.
+//!
+//! What it does not do: read reports (that is [`crate::report`]) or guess durations for tests it has never seen
+//! (that is [`crate::estimate`]).
+//!
+//! # Format (version 1)
+//!
+//! ```json
+//! {"format":"timeshard-store","version":1,"runs":12,"tests":{
+//! "tests/test_a.py::test_one":{"samples":[0.1234,0.1301,0.1187],"last_run":12,"runs_seen":3},
+//! "tests/test_a.py::test_two":{"samples":[2.5],"last_run":4,"runs_seen":1},
+//! "nextest::bin::tests::it_works":{"file":"nextest::bin","samples":[0.01],"last_run":12,"runs_seen":9}
+//! }}
+//! ```
+//!
+//! * `runs` — how many CI runs were recorded into this store (a run with no samples at all is not counted).
+//! * `tests` — one entry per test id, sorted by id (byte order), one entry a line so the file diffs and greps well.
+//!   * `samples` — the test's durations in seconds in the last runs that saw it, oldest first, at most [`WINDOW`].
+//!     Each is rounded to 4 significant digits ([`round_seconds`]): run-to-run noise is far larger, and it keeps
+//!     the store small (130–180 bytes a test on the real histories, ids included; ≈ 30 MB for 200k tests of that
+//!     id length, a few MB once the cache compresses it).
+//!   * `last_run` — the number (1-based, ≤ `runs`) of the last run that saw the test.
+//!   * `runs_seen` — how many runs saw it (not bounded by the window).
+//!   * `file` — only when the test's file is not the part of the id before the first `::` (nextest binaries,
+//!     go packages); otherwise [`TestKey::from_id`] gives it back, which keeps the store small.
+//!
+//! Reading is lenient where it can be and strict where it must be: a store from a newer build or one that is not
+//! JSON is an error (the caller warns and starts empty); one bad entry is skipped with a warning and the rest kept.
+//! Older format versions are migrated on load (see [`Store::load`]). Writing is deterministic: the same store gives
+//! byte-identical JSON, and `load(to_json(s))` writes the same bytes again.
+
+use std::collections::btree_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::fmt::Write as _;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::limits::{MAX_ID_BYTES, MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
+use crate::report::Sample;
+use crate::test_id::TestKey;
+use crate::{Error, Result};
+
+/// The `format` marker of a store file.
+pub const FORMAT: &str = "timeshard-store";
+/// The format version this build writes (and the newest it reads).
+pub const VERSION: u64 = 1;
+/// How many samples are kept per test (the last runs that saw it).
+pub const WINDOW: usize = 5;
+/// Default for [`RecordOptions::prune_after_runs`].
+pub const DEFAULT_PRUNE_AFTER_RUNS: u64 = 10;
+
+/// The timing store. See the module documentation for the JSON format.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Store {
+    runs: u64,
+    tests: BTreeMap<String, Entry>,
+}
+
+/// One test's history.
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    /// The file when it differs from `TestKey::from_id(id).file`.
+    file: Option<String>,
+    /// Rounded durations, oldest first, 1..=WINDOW of them.
+    samples: Vec<f64>,
+    last_run: u64,
+    runs_seen: u64,
+}
+
+/// A read-only view of one stored test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTest<'a> {
+    /// The test's id and file.
+    pub key: TestKey,
+    /// Its recent durations in seconds, oldest first (1 to [`WINDOW`] of them).
+    pub samples: &'a [f64],
+    /// The number of the last run that saw it.
+    pub last_run: u64,
+    /// How many runs saw it.
+    pub runs_seen: u64,
+}
+
+/// Options of [`Store::record_run`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordOptions {
+    /// Forget a test that no run has seen for this many runs (a deleted or renamed test); 0 = never forget.
+    pub prune_after_runs: u64,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        RecordOptions {
+            prune_after_runs: DEFAULT_PRUNE_AFTER_RUNS,
+        }
+    }
+}
+
+/// What one [`Store::record_run`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordSummary {
+    /// Runs recorded in the store after this one.
+    pub runs: u64,
+    /// Tests in the store after this run (and pruning).
+    pub tests: usize,
+    /// Distinct tests recorded in this run.
+    pub recorded: usize,
+    /// Of those, tests the store did not know.
+    pub new_tests: usize,
+    /// Of those, tests the store already knew.
+    pub updated_tests: usize,
+    /// Tests forgotten because no run saw them for `prune_after_runs` runs, sorted.
+    pub pruned_tests: Vec<String>,
+    /// Tests in the store before this run that this run did not report (pruned ones included), sorted.
+    pub missing: Vec<String>,
+    /// Samples that were skipped and why; a run with no samples at all.
+    pub warnings: Vec<String>,
+}
+
+/// The statistic that turns a test's recent samples into one duration.
+///
+/// [`Statistic::DEFAULT`] (what [`Store::timings`] uses) is an exponentially weighted mean with `alpha = 0.8`. It was
+/// chosen by replaying the four real histories in `shared/bench/history`: record versions 1..=k as runs, estimate
+/// version k+1's tests ([`crate::estimate`] defaults, test granularity), split with plain LPT into N ∈ {4, 8, 16, 32}
+/// groups, score realized makespan (version k+1's true times) / lower bound − 1, averaged over all k and N. The
+/// baseline is pytest-split's rule (version k alone, unknown tests at the mean of known ones). Command:
+/// `cargo run --release --example replay -- --candidates` (and `-- --oracles`). Mean excess % (ratio to baseline):
+///
+/// ```text
+/// statistic          conda-linux    hypha         identity-idp   onegov-cloud   worst ratio
+/// baseline           8.13           73.56         9.18           6.47           1.00
+/// last               7.97 (0.98)    78.43 (1.07)  6.84 (0.75)    6.74 (1.04)    1.07
+/// mean/2 = median/2  8.10 (1.00)    82.78 (1.13)  9.59 (1.04)    6.48 (1.00)    1.13
+/// mean/3             8.38 (1.03)    91.60 (1.25)  12.63 (1.38)   6.30 (0.97)    1.38
+/// median/3           8.26 (1.02)    86.32 (1.17)  11.67 (1.27)   6.96 (1.08)    1.27
+/// mean/5             8.48 (1.04)    69.45 (0.94)  15.01 (1.63)   6.47 (1.00)    1.63
+/// median/5           9.34 (1.15)    83.13 (1.13)  12.38 (1.35)   6.93 (1.07)    1.35
+/// trimmed-mean/5     8.75 (1.08)    81.11 (1.10)  12.64 (1.38)   7.04 (1.09)    1.38
+/// recency-median/5   8.24 (1.01)    93.11 (1.27)  10.91 (1.19)   6.56 (1.01)    1.27
+/// q0.75/2            7.87 (0.97)    98.66 (1.34)  9.07 (0.99)    6.02 (0.93)    1.34
+/// ewma/0.5           7.32 (0.90)    84.90 (1.15)  12.00 (1.31)   6.54 (1.01)    1.31
+/// ewma/0.7           7.25 (0.89)    74.28 (1.01)  9.14 (1.00)    6.13 (0.95)    1.01
+/// ewma/0.8 (chosen)  7.61 (0.94)    74.94 (1.02)  8.46 (0.92)    6.37 (0.98)    1.02
+/// ewma/0.9           7.57 (0.93)    84.56 (1.15)  7.87 (0.86)    6.23 (0.96)    1.15
+/// ```
+///
+/// (Windows 4 and the full list are in the command's output; windows of 8, measured while the store kept 8 samples,
+/// were worse still: mean/8 1.63, median/8 1.35 worst ratio.) Rule: the smallest worst ratio over all histories
+/// (no per-data-set choice); ewma/0.7 and /0.8 tie within noise (1.01 vs 1.02: on hypha a 0.1 s change in one
+/// estimate moves the mean by ±3 points), and 0.8 has the smaller worst cases (70.6/37.2 % vs 100.2/38.5 % on
+/// conda/identity-idp). Why the classic robust statistics lose here: these suites' durations shift in regimes
+/// (a test goes from 200 s to 13 s and stays there), so a median over several runs lags; an EWMA with a high
+/// alpha follows shifts and still damps alternate-run noise. Honest limit: the issue's target (≤ 0.8 × baseline
+/// on every history) is NOT reached by any statistic tried; even perfect new-test estimates reach only
+/// 0.76/1.01/0.78/0.95, and each test's mean over all versions including future ones 1.27/0.51/0.84/0.76
+/// (`--oracles`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Statistic {
+    /// The most recent sample.
+    Last,
+    /// The mean of the last `window` samples.
+    Mean {
+        /// How many of the most recent samples are used.
+        window: usize,
+    },
+    /// The median of the last `window` samples (the mean of the two middle ones for an even count).
+    Median {
+        /// How many of the most recent samples are used.
+        window: usize,
+    },
+    /// The mean of the last `window` samples without their smallest and largest (with at least 3 samples).
+    TrimmedMean {
+        /// How many of the most recent samples are used.
+        window: usize,
+    },
+    /// Exponentially weighted mean over all kept samples: `s ← alpha·x + (1−alpha)·s`, oldest first.
+    Ewma {
+        /// Weight of each new sample, in (0, 1].
+        alpha: f64,
+    },
+    /// The `q`-quantile of the last `window` samples (linear between order statistics; 0.5 = median, 1 = max).
+    Quantile {
+        /// Which quantile, in [0, 1].
+        q: f64,
+        /// How many of the most recent samples are used.
+        window: usize,
+    },
+    /// Weighted median of the last `window` samples, the i-th oldest of n weighing i (recent ones count more).
+    RecencyMedian {
+        /// How many of the most recent samples are used.
+        window: usize,
+    },
+}
+
+impl Statistic {
+    /// The statistic [`Store::timings`] uses (see the table on [`Statistic`]).
+    pub const DEFAULT: Statistic = Statistic::Ewma { alpha: 0.8 };
+
+    /// Applies the statistic to samples given oldest first. Empty input gives 0.
+    pub fn apply(&self, samples: &[f64]) -> f64 {
+        let tail = |w: usize| &samples[samples.len().saturating_sub(w.max(1))..];
+        match *self {
+            Statistic::Last => samples.last().copied().unwrap_or(0.0),
+            Statistic::Mean { window } => mean(tail(window)),
+            Statistic::Median { window } => median(tail(window)),
+            Statistic::TrimmedMean { window } => {
+                let mut v = tail(window).to_vec();
+                if v.len() >= 3 {
+                    v.sort_by(f64::total_cmp);
+                    mean(v.get(1..v.len() - 1).unwrap_or(&[]))
+                } else {
+                    mean(&v)
+                }
+            }
+            Statistic::Quantile { q, window } => quantile(tail(window), q),
+            Statistic::Ewma { alpha } => {
+                let a = if alpha.is_finite() {
+                    alpha.clamp(f64::MIN_POSITIVE, 1.0)
+                } else {
+                    1.0
+                };
+                let mut it = samples.iter();
+                let first = it.next().copied().unwrap_or(0.0);
+                it.fold(first, |s, &x| a * x + (1.0 - a) * s)
+            }
+            Statistic::RecencyMedian { window } => {
+                // (value, weight) sorted by value; ties in value keep age order (stable sort), which cannot change
+                // the result because equal values are interchangeable.
+                let mut v: Vec<(f64, usize)> = tail(window)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| (x, i + 1))
+                    .collect();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let total: usize = v.iter().map(|p| p.1).sum();
+                let mut acc = 0;
+                for (x, w) in &v {
+                    acc += w;
+                    if 2 * acc >= total {
+                        return *x;
+                    }
+                }
+                0.0
+            }
+        }
+    }
+}
+
+impl fmt::Display for Statistic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Statistic::Last => write!(f, "last"),
+            Statistic::Mean { window } => write!(f, "mean/{window}"),
+            Statistic::Median { window } => write!(f, "median/{window}"),
+            Statistic::TrimmedMean { window } => write!(f, "trimmed-mean/{window}"),
+            Statistic::Ewma { alpha } => write!(f, "ewma/{alpha}"),
+            Statistic::Quantile { q, window } => write!(f, "q{q}/{window}"),
+            Statistic::RecencyMedian { window } => write!(f, "recency-median/{window}"),
+        }
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let q = if q.is_finite() {
+        q.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    let pos = q * (s.len().saturating_sub(1)) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    match (s.get(lo), s.get(lo + 1)) {
+        (Some(&a), Some(&b)) => a + (b - a) * frac,
+        (Some(&a), None) => a,
+        _ => 0.0,
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    match (s.get(n / 2), n % 2) {
+        (None, _) => 0.0,
+        (Some(&m), 1) => m,
+        (Some(&hi), _) => (hi + s.get(n / 2 - 1).copied().unwrap_or(hi)) / 2.0,
+    }
+}
+
+/// Rounds a duration to 4 significant digits (the store's precision). Idempotent; 0 stays 0; the result is the
+/// `f64` nearest to the decimal, so it prints short (`0.001536`, `12.35`, `1235`).
+pub fn round_seconds(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let exp = x.abs().log10().floor() as i32; // x ∈ [10^exp, 10^(exp+1))
+    let p = 3 - exp; // digits after the decimal point
+    if p >= 0 {
+        let f = 10f64.powi(p.min(300));
+        (x * f).round() / f
+    } else {
+        let f = 10f64.powi((-p).min(300));
+        (x / f).round() * f
+    }
+}
+
+/// Collects warnings of one kind: the first [`MAX_WARNINGS_PER_KIND`] listed, the rest counted.
+struct Capped {
+    what: &'static str,
+    listed: Vec<String>,
+    more: usize,
+}
+
+impl Capped {
+    fn new(what: &'static str) -> Self {
+        Capped {
+            what,
+            listed: Vec::new(),
+            more: 0,
+        }
+    }
+    fn push(&mut self, msg: String) {
+        if self.listed.len() < MAX_WARNINGS_PER_KIND {
+            self.listed.push(msg);
+        } else {
+            self.more += 1;
+        }
+    }
+    fn drain_into(self, out: &mut Vec<String>) {
+        out.extend(self.listed);
+        if self.more > 0 {
+            out.push(format!("… and {} more {}", self.more, self.what));
+        }
+    }
+}
+
+impl Store {
+    /// An empty store (no runs, no tests).
+    pub fn new() -> Self {
+        Store::default()
+    }
+
+    /// Number of runs recorded.
+    pub fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    /// Number of tests stored.
+    pub fn len(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// True when no test is stored.
+    pub fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    /// Every stored test, sorted by id.
+    pub fn iter(&self) -> impl Iterator<Item = StoredTest<'_>> + '_ {
+        self.tests.iter().map(|(id, e)| StoredTest {
+            key: key_of(id, e),
+            samples: &e.samples,
+            last_run: e.last_run,
+            runs_seen: e.runs_seen,
+        })
+    }
+
+    /// The duration of every stored test under [`Statistic::DEFAULT`] (chosen by replay, see [`Statistic`]),
+    /// sorted by id.
+    pub fn timings(&self) -> Vec<Sample> {
+        self.timings_with(Statistic::DEFAULT)
+    }
+
+    /// Every stored test's duration under `stat`, sorted by id (for benchmarks comparing statistics).
+    pub fn timings_with(&self, stat: Statistic) -> Vec<Sample> {
+        self.tests
+            .iter()
+            .map(|(id, e)| Sample {
+                key: key_of(id, e),
+                seconds: stat.apply(&e.samples),
+            })
+            .collect()
+    }
+
+    /// Records one CI run. `reports` are the run's shards; each holds at most one sample per id (a repeated id
+    /// inside one report is summed, as the report parser does).
+    ///
+    /// * The same id in two reports of one run takes the **maximum**, never the sum: a retried or re-uploaded shard
+    ///   must not double a test's time, and one test never really runs in two shards of one run.
+    /// * Tests absent from this run keep their data (a shard whose report is missing loses nothing) until no run has
+    ///   seen them for `opts.prune_after_runs` runs.
+    /// * A run without a single valid sample (every report missing) is not counted and changes nothing, so broken
+    ///   record steps cannot age the store into pruning everything.
+    /// * Samples with a negative or non-finite time, an over-long id or a file that is not a prefix of the id are
+    ///   skipped with a warning. When reports disagree on a test's file, the first report's wins.
+    pub fn record_run(&mut self, reports: &[Vec<Sample>], opts: &RecordOptions) -> RecordSummary {
+        let mut skipped = Capped::new("samples skipped");
+        // id → (file, seconds); BTreeMap so the insertion below is in id order.
+        let mut run: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+        for (r, report) in reports.iter().enumerate() {
+            let mut this: HashMap<&str, (&str, f64)> = HashMap::new();
+            for s in report {
+                if let Some(why) = sample_problem(s) {
+                    skipped.push(format!(
+                        "report {}: skipped `{}`: {why}",
+                        r + 1,
+                        shorten(&s.key.id)
+                    ));
+                    continue;
+                }
+                this.entry(&s.key.id)
+                    .and_modify(|v| v.1 += s.seconds)
+                    .or_insert((&s.key.file, s.seconds));
+            }
+            for (id, (file, secs)) in this {
+                run.entry(id)
+                    .and_modify(|v| v.1 = v.1.max(secs))
+                    .or_insert((file, secs));
+            }
+        }
+        let mut summary = RecordSummary::default();
+        skipped.drain_into(&mut summary.warnings);
+        if run.is_empty() {
+            summary.warnings.push(
+                "no test durations in this run's reports: nothing recorded, the store is unchanged"
+                    .into(),
+            );
+            summary.runs = self.runs;
+            summary.tests = self.tests.len();
+            return summary;
+        }
+        self.runs += 1;
+        let now = self.runs;
+        for (id, (file, secs)) in &run {
+            let file = if TestKey::from_id(id, &[]).file == *file {
+                None
+            } else {
+                Some(file.to_string())
+            };
+            let secs = round_seconds(*secs);
+            match self.tests.entry(id.to_string()) {
+                MapEntry::Occupied(mut o) => {
+                    let e = o.get_mut();
+                    e.samples.push(secs);
+                    if e.samples.len() > WINDOW {
+                        e.samples.drain(..e.samples.len() - WINDOW);
+                    }
+                    e.last_run = now;
+                    e.runs_seen += 1;
+                    e.file = file;
+                    summary.updated_tests += 1;
+                }
+                MapEntry::Vacant(v) => {
+                    v.insert(Entry {
+                        file,
+                        samples: vec![secs],
+                        last_run: now,
+                        runs_seen: 1,
+                    });
+                    summary.new_tests += 1;
+                }
+            }
+        }
+        summary.missing = self
+            .tests
+            .iter()
+            .filter(|(_, e)| e.last_run < now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if opts.prune_after_runs > 0 {
+            let limit = opts.prune_after_runs;
+            summary.pruned_tests = self
+                .tests
+                .iter()
+                .filter(|(_, e)| now - e.last_run >= limit)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &summary.pruned_tests {
+                self.tests.remove(id);
+            }
+        }
+        summary.runs = self.runs;
+        summary.tests = self.tests.len();
+        summary.recorded = run.len();
+        summary
+    }
+
+    /// The store as JSON (format in the module docs): deterministic bytes, one test a line, ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(64 + self.tests.len() * 96);
+        let _ = write!(
+            out,
+            "{{\"format\":\"{FORMAT}\",\"version\":{VERSION},\"runs\":{},\"tests\":{{",
+            self.runs
+        );
+        for (i, (id, e)) in self.tests.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            push_json_string(&mut out, id);
+            out.push_str(":{");
+            if let Some(file) = &e.file {
+                out.push_str("\"file\":");
+                push_json_string(&mut out, file);
+                out.push(',');
+            }
+            out.push_str("\"samples\":[");
+            for (j, s) in e.samples.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                // Rust's `Display` for f64 is the shortest text that reads back to the same value, never an
+                // exponent; samples are always finite.
+                let _ = write!(out, "{s}");
+            }
+            let _ = write!(
+                out,
+                "],\"last_run\":{},\"runs_seen\":{}}}",
+                e.last_run, e.runs_seen
+            );
+        }
+        if !self.tests.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("}}\n");
+        out
+    }
+
+    /// Reads a store written by [`Store::to_json`] (this or an older format version).
+    ///
+    /// Returns the store and warnings (a migration, skipped entries). Errors, after which the caller should start
+    /// from an empty store with a warning: more than [`MAX_STORE_BYTES`], not JSON (the message gives line and
+    /// column), not a timeshard store, or a format version newer than [`VERSION`].
+    ///
+    /// Migration: each older version has a reader that produces the current in-memory store, so a store is
+    /// upgraded on load and written back in the current version. Version 0 (the pre-release shape
+    /// `{"format":"timeshard-store","version":0,"tests":{"<id>":<seconds>}}`) becomes a store with one run.
+    pub fn load(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
+        if bytes.len() > MAX_STORE_BYTES {
+            return Err(Error::limit(
+                "timing store",
+                format!("{} MiB", MAX_STORE_BYTES / (1024 * 1024)),
+            ));
+        }
+        let bytes = bytes
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(bytes);
+        // Pass 1: only the header (the rest is skipped without being kept), so the body is read by the reader of
+        // its own version whatever the key order.
+        let header: Header = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+        // serde would also read a struct from an array; a store is an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::store(
+                "not a timeshard store (expected a JSON object)",
+            ));
+        }
+        match header.format.as_ref() {
+            Some(Value::String(f)) if f == FORMAT => {}
+            Some(other) => {
+                return Err(Error::store(format!(
+                    "not a timeshard store (`format` is {other})"
+                )))
+            }
+            None => return Err(Error::store("not a timeshard store (no `format` field)")),
+        }
+        let version = match header.version.as_ref().and_then(Value::as_u64) {
+            Some(v) => v,
+            None => return Err(Error::store("`version` is missing or not a whole number")),
+        };
+        match version {
+            0 => load_v0(bytes),
+            1 => load_v1(bytes),
+            v => Err(Error::store(format!(
+                "format version {v} is newer than this build ({VERSION}); update timeshard to use this store \
+                 (starting from an empty store)"
+            ))),
+        }
+    }
+}
+
+fn key_of(id: &str, e: &Entry) -> TestKey {
+    match &e.file {
+        Some(f) => TestKey {
+            file: f.clone(),
+            id: id.to_string(),
+        },
+        None => TestKey::from_id(id, &[]),
+    }
+}
+
+fn file_matches(id: &str, file: &str) -> bool {
+    id == file
+        || id
+            .strip_prefix(file)
+            .is_some_and(|rest| rest.starts_with("::"))
+}
+
+fn sample_problem(s: &Sample) -> Option<String> {
+    if !s.seconds.is_finite() || s.seconds < 0.0 {
+        Some(format!("time {} is not a finite number ≥ 0", s.seconds))
+    } else if s.key.id.is_empty() || s.key.id.len() > MAX_ID_BYTES {
+        Some(format!("the id must have 1 to {MAX_ID_BYTES} bytes"))
+    } else if !file_matches(&s.key.id, &s.key.file) {
+        Some(format!(
+            "file `{}` is not a prefix of the id",
+            shorten(&s.key.file)
+        ))
+    } else {
+        None
+    }
+}
+
+/// An id for a warning: at most 200 bytes (cut at a char boundary).
+fn shorten(s: &str) -> String {
+    if s.len() <= 200 {
+        return s.to_string();
+    }
+    let mut end = 200;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", s.get(..end).unwrap_or(""))
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_error(e: &serde_json::Error) -> Error {
+    if e.is_data() {
+        // Valid JSON of the wrong shape (e.g. an array at the top).
+        Error::store(format!("not a timeshard store: {e}"))
+    } else {
+        Error::store(format!("not valid JSON: {e}"))
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<Value>,
+    version: Option<Value>,
+}
+
+/// The body of a store of any version: `runs` and the `tests` entries, each already checked by the version's entry
+/// reader (`Err` = why the entry is skipped).
+#[derive(Deserialize)]
+#[serde(bound = "T: EntryReader")]
+struct Body<T> {
+    runs: Option<Value>,
+    tests: Option<Entries<T>>,
+}
+
+/// Reads one entry's JSON value of one format version.
+trait EntryReader {
+    fn read(value: &Value) -> std::result::Result<Entry, String>;
+}
+
+/// The `tests` object, read entry by entry (each value is parsed, checked and dropped before the next one, so a
+/// large store is never held as a JSON tree).
+struct Entries<T> {
+    items: CheckedEntries,
+    _reader: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: EntryReader> Deserialize<'de> for Entries<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: EntryReader> Visitor<'de> for V<T> {
+            type Value = Entries<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of tests")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Entries<T>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(id) = map.next_key::<String>()? {
+                    let value: Value = map.next_value()?;
+                    items.push((id, T::read(&value)));
+                }
+                Ok(Entries {
+                    items,
+                    _reader: std::marker::PhantomData,
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Entries as read: the id and the checked entry, or why it is skipped.
+type CheckedEntries = Vec<(String, std::result::Result<Entry, String>)>;
+
+fn read_body<T: EntryReader>(bytes: &[u8]) -> Result<(Option<u64>, CheckedEntries)> {
+    let body: Body<T> = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    let runs = match body.runs {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| Error::store(format!("`runs` is not a whole number: {v}")))?,
+        ),
+    };
+    let tests = body
+        .tests
+        .ok_or_else(|| Error::store("no `tests` object"))?;
+    Ok((runs, tests.items))
+}
+
+/// Builds the store from checked entries: skips bad ones, duplicates and entries inconsistent with `runs`.
+fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
+    let mut skipped = Capped::new("store entries skipped");
+    let mut tests = BTreeMap::new();
+    for (id, entry) in items {
+        let checked = entry.and_then(|e| {
+            if id.is_empty() || id.len() > MAX_ID_BYTES {
+                Err(format!("the id must have 1 to {MAX_ID_BYTES} bytes"))
+            } else if e.last_run == 0 || e.last_run > runs {
+                Err(format!("`last_run` {} is not in 1..={runs}", e.last_run))
+            } else if e.runs_seen > runs {
+                Err(format!(
+                    "`runs_seen` {} is more than the store's {runs} runs",
+                    e.runs_seen
+                ))
+            } else {
+                match &e.file {
+                    Some(f) if !file_matches(&id, f) => {
+                        Err(format!("`file` `{}` is not a prefix of the id", shorten(f)))
+                    }
+                    // A `file` equal to the default is dropped so the store writes it the canonical way.
+                    Some(f) if TestKey::from_id(&id, &[]).file == *f => {
+                        Ok(Entry { file: None, ..e })
+                    }
+                    _ => Ok(e),
+                }
+            }
+        });
+        match checked {
+            Err(why) => skipped.push(format!(
+                "timing store: skipped test `{}`: {why}",
+                shorten(&id)
+            )),
+            Ok(e) => match tests.entry(id) {
+                MapEntry::Vacant(v) => {
+                    v.insert(e);
+                }
+                MapEntry::Occupied(o) => skipped.push(format!(
+                    "timing store: test `{}` appears twice; the first is kept",
+                    shorten(o.key())
+                )),
+            },
+        }
+    }
+    let mut warnings = Vec::new();
+    skipped.drain_into(&mut warnings);
+    (Store { runs, tests }, warnings)
+}
+
+fn load_v1(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
+    struct V1;
+    impl EntryReader for V1 {
+        fn read(value: &Value) -> std::result::Result<Entry, String> {
+            let obj = value.as_object().ok_or("expected an object")?;
+            let samples = obj
+                .get("samples")
+                .and_then(Value::as_array)
+                .ok_or("`samples` is not an array")?;
+            if samples.is_empty() {
+                return Err("`samples` is empty".into());
+            }
+            let mut kept = Vec::with_capacity(samples.len().min(WINDOW));
+            for s in samples.iter().skip(samples.len().saturating_sub(WINDOW)) {
+                match s.as_f64() {
+                    Some(x) if x.is_finite() && x >= 0.0 => kept.push(round_seconds(x)),
+                    _ => return Err(format!("sample {s} is not a number ≥ 0")),
+                }
+            }
+            let whole = |name: &str| -> std::result::Result<u64, String> {
+                obj.get(name)
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| format!("`{name}` is not a whole number"))
+            };
+            let last_run = whole("last_run")?;
+            let runs_seen = whole("runs_seen")?;
+            if runs_seen < kept.len() as u64 {
+                return Err(format!(
+                    "`runs_seen` {runs_seen} is less than the {} samples",
+                    kept.len()
+                ));
+            }
+            let file = match obj.get("file") {
+                None => None,
+                Some(Value::String(f)) => Some(f.clone()),
+                Some(_) => return Err("`file` is not a string".into()),
+            };
+            Ok(Entry {
+                file,
+                samples: kept,
+                last_run,
+                runs_seen,
+            })
+        }
+    }
+    let (runs, items) = read_body::<V1>(bytes)?;
+    let runs = runs.ok_or_else(|| Error::store("no `runs` field"))?;
+    Ok(assemble(runs, items))
+}
+
+fn load_v0(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
+    struct V0;
+    impl EntryReader for V0 {
+        fn read(value: &Value) -> std::result::Result<Entry, String> {
+            match value.as_f64() {
+                Some(x) if x.is_finite() && x >= 0.0 => Ok(Entry {
+                    file: None,
+                    samples: vec![round_seconds(x)],
+                    last_run: 1,
+                    runs_seen: 1,
+                }),
+                _ => Err(format!("time {value} is not a number ≥ 0")),
+            }
+        }
+    }
+    let (_, items) = read_body::<V0>(bytes)?;
+    let runs = u64::from(!items.is_empty());
+    let (store, mut warnings) = assemble(runs, items);
+    warnings.insert(
+        0,
+        format!(
+            "timing store: migrated format version 0 to {VERSION} ({} tests, kept as one run)",
+            store.len()
+        ),
+    );
+    Ok((store, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(id: &str, seconds: f64) -> Sample {
+        Sample {
+            key: TestKey::from_id(id, &[]),
+            seconds,
+        }
+    }
+
+    fn keyed(file: &str, id: &str, seconds: f64) -> Sample {
+        Sample {
+            key: TestKey {
+                file: file.into(),
+                id: id.into(),
+            },
+            seconds,
+        }
+    }
+
+    fn samples_of(store: &Store, id: &str) -> Vec<f64> {
+        store
+            .iter()
+            .find(|t| t.key.id == id)
+            .map(|t| t.samples.to_vec())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rounds_to_four_significant_digits() {
+        let cases = [
+            (0.0, 0.0),
+            (0.0015359263938507744, 0.001536),
+            (0.1234567, 0.1235),
+            (1.0, 1.0),
+            (9.99951, 10.0),
+            (12.3456, 12.35),
+            (1234.56, 1235.0),
+            (12345.6, 12350.0),
+            (1.23456e-7, 1.235e-7),
+        ];
+        for (x, want) in cases {
+            assert_eq!(round_seconds(x), want, "round_seconds({x})");
+        }
+        // Idempotent, so a loaded store writes the same bytes again.
+        let mut x = 1.0e-6;
+        while x < 1.0e6 {
+            let r = round_seconds(x);
+            assert_eq!(round_seconds(r), r, "not idempotent at {x}");
+            x *= 1.0123;
+        }
+    }
+
+    #[test]
+    fn statistics_on_known_samples() {
+        let v = [1.0, 10.0, 2.0, 3.0, 100.0];
+        let cases = [
+            (Statistic::Last, &v[..], 100.0),
+            (Statistic::Mean { window: 2 }, &v[..], 51.5),
+            (Statistic::Mean { window: 99 }, &v[..], 23.2),
+            (Statistic::Median { window: 5 }, &v[..], 3.0),
+            (Statistic::Median { window: 4 }, &v[..], 6.5),
+            (Statistic::TrimmedMean { window: 5 }, &v[..], 5.0),
+            (Statistic::TrimmedMean { window: 2 }, &v[..], 51.5),
+            (Statistic::Quantile { q: 1.0, window: 3 }, &v[..], 100.0),
+            (Statistic::Quantile { q: 0.0, window: 3 }, &v[..], 2.0),
+            (Statistic::Quantile { q: 0.75, window: 2 }, &v[..], 75.75),
+            (Statistic::Ewma { alpha: 0.5 }, &[4.0, 8.0][..], 6.0),
+            (Statistic::Ewma { alpha: 0.8 }, &[10.0, 0.0, 10.0][..], 8.4),
+            // weights 1..=3 for [1, 10, 2]: sorted 1(1) 2(3) 10(2); half of 6 is reached at 2.
+            (
+                Statistic::RecencyMedian { window: 3 },
+                &[1.0, 10.0, 2.0][..],
+                2.0,
+            ),
+            (Statistic::Last, &[][..], 0.0),
+            (Statistic::Median { window: 5 }, &[][..], 0.0),
+            (Statistic::Ewma { alpha: 0.8 }, &[][..], 0.0),
+        ];
+        for (stat, samples, want) in cases {
+            let got = stat.apply(samples);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{stat} of {samples:?}: got {got}, want {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_run_of_several_shards_takes_the_max_and_never_sums() {
+        let mut store = Store::new();
+        let shard1 = vec![s("a.py::t1", 1.0), s("a.py::t2", 2.0), s("a.py::t2", 0.5)];
+        let shard2 = vec![s("a.py::t1", 3.0), s("b.py::t", 4.0)];
+        let sum = store.record_run(&[shard1.clone(), shard2], &RecordOptions::default());
+        assert_eq!(
+            samples_of(&store, "a.py::t1"),
+            vec![3.0],
+            "max across shards"
+        );
+        assert_eq!(
+            samples_of(&store, "a.py::t2"),
+            vec![2.5],
+            "repeat inside one report is summed"
+        );
+        assert_eq!(
+            (
+                sum.runs,
+                sum.tests,
+                sum.recorded,
+                sum.new_tests,
+                sum.updated_tests
+            ),
+            (1, 3, 3, 3, 0)
+        );
+        // A re-uploaded identical shard changes nothing.
+        let mut again = Store::new();
+        again.record_run(&[shard1.clone(), shard1.clone()], &RecordOptions::default());
+        let mut once = Store::new();
+        once.record_run(&[shard1], &RecordOptions::default());
+        assert_eq!(again.to_json(), once.to_json());
+    }
+
+    #[test]
+    fn missing_tests_keep_their_data_until_pruned() {
+        let opts = RecordOptions {
+            prune_after_runs: 3,
+        };
+        let mut store = Store::new();
+        store.record_run(&[vec![s("a::x", 1.0), s("b::y", 2.0)]], &opts);
+        let cases: [(&str, Vec<&str>, Vec<&str>); 3] = [
+            ("run 2: b absent", vec!["b::y"], vec![]),
+            ("run 3: b absent", vec!["b::y"], vec![]),
+            ("run 4: b unseen for 3 runs", vec!["b::y"], vec!["b::y"]),
+        ];
+        for (what, missing, pruned) in cases {
+            let sum = store.record_run(&[vec![s("a::x", 1.0)]], &opts);
+            assert_eq!(sum.missing, missing, "{what}");
+            assert_eq!(sum.pruned_tests, pruned, "{what}");
+        }
+        assert_eq!(store.len(), 1);
+        // prune_after_runs = 0 never forgets.
+        let mut keep = Store::new();
+        keep.record_run(
+            &[vec![s("a::x", 1.0), s("b::y", 2.0)]],
+            &RecordOptions {
+                prune_after_runs: 0,
+            },
+        );
+        for _ in 0..20 {
+            keep.record_run(
+                &[vec![s("a::x", 1.0)]],
+                &RecordOptions {
+                    prune_after_runs: 0,
+                },
+            );
+        }
+        assert_eq!(keep.len(), 2);
+    }
+
+    #[test]
+    fn window_is_bounded_and_counts_go_on() {
+        let mut store = Store::new();
+        for i in 0..(WINDOW + 3) {
+            store.record_run(&[vec![s("a::x", i as f64)]], &RecordOptions::default());
+        }
+        let t = store
+            .iter()
+            .next()
+            .map(|t| (t.samples.to_vec(), t.last_run, t.runs_seen));
+        let want: Vec<f64> = (3..WINDOW + 3).map(|i| i as f64).collect();
+        assert_eq!(t, Some((want, (WINDOW + 3) as u64, (WINDOW + 3) as u64)));
+    }
+
+    #[test]
+    fn bad_samples_are_skipped_and_empty_runs_not_counted() {
+        let mut store = Store::new();
+        let cases = [
+            (s("a::nan", f64::NAN), "not a finite number"),
+            (s("a::neg", -1.0), "not a finite number"),
+            (s("a::inf", f64::INFINITY), "not a finite number"),
+            (keyed("b.py", "a.py::t", 1.0), "is not a prefix of the id"),
+            (keyed("", "", 1.0), "the id must have"),
+        ];
+        for (sample, why) in cases {
+            let sum = store.record_run(&[vec![sample.clone()]], &RecordOptions::default());
+            assert!(
+                sum.warnings.iter().any(|w| w.contains(why)),
+                "{sample:?}: {:?}",
+                sum.warnings
+            );
+            assert!(
+                sum.warnings.iter().any(|w| w.contains("nothing recorded")),
+                "{:?}",
+                sum.warnings
+            );
+            assert_eq!((sum.runs, store.runs(), store.len()), (0, 0, 0));
+        }
+        let sum = store.record_run(&[], &RecordOptions::default());
+        assert_eq!((sum.runs, sum.recorded), (0, 0));
+    }
+
+    #[test]
+    fn writes_the_documented_format() {
+        let mut store = Store::new();
+        store.record_run(
+            &[vec![
+                s("tests/a.py::t\"q", 0.12345),
+                keyed("bin::x", "bin::x::it_works", 0.01),
+                s("b.py", 0.0),
+            ]],
+            &RecordOptions::default(),
+        );
+        store.record_run(
+            &[vec![s("tests/a.py::t\"q", 0.2)]],
+            &RecordOptions::default(),
+        );
+        let want = concat!(
+            "{\"format\":\"timeshard-store\",\"version\":1,\"runs\":2,\"tests\":{\n",
+            "\"b.py\":{\"samples\":[0],\"last_run\":1,\"runs_seen\":1},\n",
+            "\"bin::x::it_works\":{\"file\":\"bin::x\",\"samples\":[0.01],\"last_run\":1,\"runs_seen\":1},\n",
+            "\"tests/a.py::t\\\"q\":{\"samples\":[0.1235,0.2],\"last_run\":2,\"runs_seen\":2}\n",
+            "}}\n"
+        );
+        assert_eq!(store.to_json(), want);
+        let (back, warnings) = Store::load(want.as_bytes())
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!((back.to_json(), warnings), (want.to_string(), vec![]));
+        assert_eq!(back.timings().len(), 3);
+        assert_eq!(
+            Store::new().to_json(),
+            "{\"format\":\"timeshard-store\",\"version\":1,\"runs\":0,\"tests\":{}}\n"
+        );
+    }
+
+    #[test]
+    fn load_successes() {
+        let cases: [(&str, &str, usize, u64, &str); 5] = [
+            ("empty store", r#"{"format":"timeshard-store","version":1,"runs":0,"tests":{}}"#, 0, 0, ""),
+            (
+                "keys in any order, unknown fields ignored",
+                r#"{"tests":{"a::b":{"runs_seen":2,"samples":[1.23456],"last_run":2,"x":1}},"runs":2,"version":1,"format":"timeshard-store","extra":true}"#,
+                1,
+                2,
+                "",
+            ),
+            (
+                "byte order mark",
+                "\u{feff}{\"format\":\"timeshard-store\",\"version\":1,\"runs\":1,\"tests\":{\"a\":{\"samples\":[1],\"last_run\":1,\"runs_seen\":1}}}",
+                1,
+                1,
+                "",
+            ),
+            (
+                "version 0 is migrated as one run",
+                r#"{"format":"timeshard-store","version":0,"tests":{"a.py::t":1.5,"b.py::t":0.25}}"#,
+                2,
+                1,
+                "migrated format version 0 to 1 (2 tests, kept as one run)",
+            ),
+            (
+                "more samples than the window keep the newest",
+                r#"{"format":"timeshard-store","version":1,"runs":9,"tests":{"a":{"samples":[1,2,3,4,5,6,7,8,9],"last_run":9,"runs_seen":9}}}"#,
+                1,
+                9,
+                "",
+            ),
+        ];
+        for (what, json, tests, runs, warning) in cases {
+            match Store::load(json.as_bytes()) {
+                Ok((store, warnings)) => {
+                    assert_eq!((store.len(), store.runs()), (tests, runs), "{what}");
+                    if warning.is_empty() {
+                        assert!(warnings.is_empty(), "{what}: {warnings:?}");
+                    } else {
+                        assert!(
+                            warnings.iter().any(|w| w.contains(warning)),
+                            "{what}: {warnings:?}"
+                        );
+                    }
+                    // Whatever was read, writing and reading again is stable.
+                    let again = Store::load(store.to_json().as_bytes())
+                        .map(|(s, _)| s.to_json())
+                        .ok();
+                    assert_eq!(again, Some(store.to_json()), "{what}");
+                }
+                Err(e) => panic!("{what}: {e}"),
+            }
+        }
+        let (migrated, _) =
+            Store::load(br#"{"format":"timeshard-store","version":0,"tests":{"a.py::t":1.23456}}"#)
+                .map_err(|e| e.to_string())
+                .unwrap_or_default();
+        assert_eq!(samples_of(&migrated, "a.py::t"), vec![1.235]);
+        let (windowed, _) = Store::load(cases[4].1.as_bytes())
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(samples_of(&windowed, "a"), vec![5.0, 6.0, 7.0, 8.0, 9.0]);
+    }
+
+    #[test]
+    fn load_failures() {
+        let cases = [
+            (
+                "",
+                "not valid JSON: EOF while parsing a value at line 1 column 0",
+            ),
+            (
+                "{\"format\": \"timeshard-store\",\n \"version\": 1,, }",
+                "not valid JSON: key must be a string at line 2 column 15",
+            ),
+            ("[1, 2]", "not a timeshard store (expected a JSON object)"),
+            ("\"x\"", "not a timeshard store: invalid type: string"),
+            (
+                r#"{"a.py::t": 1.5}"#,
+                "not a timeshard store (no `format` field)",
+            ),
+            (
+                r#"{"format":"other","version":1}"#,
+                "not a timeshard store (`format` is \"other\")",
+            ),
+            (
+                r#"{"format":"timeshard-store"}"#,
+                "`version` is missing or not a whole number",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":"1"}"#,
+                "`version` is missing or not a whole number",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":2,"runs":1,"tests":{}}"#,
+                "timing store: format version 2 is newer than this build (1); update timeshard",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":1,"runs":1}"#,
+                "no `tests` object",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":1,"tests":{}}"#,
+                "no `runs` field",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":1,"runs":-1,"tests":{}}"#,
+                "`runs` is not a whole number",
+            ),
+            (
+                r#"{"format":"timeshard-store","version":1,"runs":1,"tests":[]}"#,
+                "expected an object of tests",
+            ),
+        ];
+        for (json, want) in cases {
+            match Store::load(json.as_bytes()) {
+                Ok(_) => panic!("{json}: loaded"),
+                Err(e) => assert!(
+                    e.to_string().contains(want),
+                    "{json}: got `{e}`, want `{want}`"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_skipped_and_the_rest_kept() {
+        let good = r#""ok::t":{"samples":[1],"last_run":2,"runs_seen":2}"#;
+        let cases = [
+            (r#""a":[1]"#, "expected an object"),
+            (
+                r#""a":{"samples":[-1],"last_run":1,"runs_seen":1}"#,
+                "sample -1 is not a number ≥ 0",
+            ),
+            (
+                r#""a":{"samples":["x"],"last_run":1,"runs_seen":1}"#,
+                "sample \"x\" is not a number ≥ 0",
+            ),
+            (
+                r#""a":{"samples":[],"last_run":1,"runs_seen":1}"#,
+                "`samples` is empty",
+            ),
+            (
+                r#""a":{"samples":1,"last_run":1,"runs_seen":1}"#,
+                "`samples` is not an array",
+            ),
+            (
+                r#""a":{"samples":[1],"last_run":3,"runs_seen":1}"#,
+                "`last_run` 3 is not in 1..=2",
+            ),
+            (
+                r#""a":{"samples":[1],"last_run":0,"runs_seen":1}"#,
+                "`last_run` 0 is not in 1..=2",
+            ),
+            (
+                r#""a":{"samples":[1],"last_run":1.5,"runs_seen":1}"#,
+                "`last_run` is not a whole number",
+            ),
+            (
+                r#""a":{"samples":[1,2],"last_run":1,"runs_seen":1}"#,
+                "`runs_seen` 1 is less than the 2 samples",
+            ),
+            (
+                r#""a":{"samples":[1],"last_run":1,"runs_seen":3}"#,
+                "`runs_seen` 3 is more than the store's 2 runs",
+            ),
+            (
+                r#""a::t":{"file":"b","samples":[1],"last_run":1,"runs_seen":1}"#,
+                "`file` `b` is not a prefix of the id",
+            ),
+            (
+                r#""a::t":{"file":7,"samples":[1],"last_run":1,"runs_seen":1}"#,
+                "`file` is not a string",
+            ),
+            (
+                r#""":{"samples":[1],"last_run":1,"runs_seen":1}"#,
+                "the id must have 1 to",
+            ),
+            (
+                r#""ok::t":{"samples":[5],"last_run":1,"runs_seen":1}"#,
+                "test `ok::t` appears twice; the first is kept",
+            ),
+        ];
+        for (entry, why) in cases {
+            let json = format!(
+                r#"{{"format":"timeshard-store","version":1,"runs":2,"tests":{{{good},{entry}}}}}"#
+            );
+            match Store::load(json.as_bytes()) {
+                Ok((store, warnings)) => {
+                    assert_eq!(store.len(), 1, "{entry}");
+                    assert_eq!(samples_of(&store, "ok::t"), vec![1.0], "{entry}");
+                    assert!(
+                        warnings.len() == 1 && warnings[0].contains(why),
+                        "{entry}: {warnings:?}"
+                    );
+                }
+                Err(e) => panic!("{entry}: {e}"),
+            }
+        }
+        let v0 = r#"{"format":"timeshard-store","version":0,"tests":{"a":1,"b":"x","c":-2}}"#;
+        let (store, warnings) = Store::load(v0.as_bytes())
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!((store.len(), warnings.len()), (1, 3), "{warnings:?}");
+    }
+
+    #[test]
+    fn warnings_are_capped() {
+        let entries: Vec<String> = (0..30)
+            .map(|i| format!(r#""t{i}":{{"samples":[-1],"last_run":1,"runs_seen":1}}"#))
+            .collect();
+        let json = format!(
+            r#"{{"format":"timeshard-store","version":1,"runs":1,"tests":{{{}}}}}"#,
+            entries.join(",")
+        );
+        let (_, warnings) = Store::load(json.as_bytes())
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(warnings.len(), MAX_WARNINGS_PER_KIND + 1);
+        assert_eq!(
+            warnings.last().map(String::as_str),
+            Some("… and 10 more store entries skipped")
+        );
+    }
+
+    #[test]
+    fn a_file_equal_to_the_default_is_not_written() {
+        let json = r#"{"format":"timeshard-store","version":1,"runs":1,"tests":{"a.py::t":{"file":"a.py","samples":[1],"last_run":1,"runs_seen":1}}}"#;
+        let (store, _) = Store::load(json.as_bytes())
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!store.to_json().contains("\"file\""));
+        assert_eq!(
+            store.timings().first().map(|t| t.key.file.as_str()),
+            Some("a.py")
+        );
+    }
+}
