@@ -2,6 +2,8 @@
 // step that cannot find its tests) fails the step; everything else on the way degrades to a warning — no cache, a
 // broken timing file or an engine failure makes the split less balanced, never wrong, and record never fails a build.
 
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
@@ -11,7 +13,7 @@ import {
   checkCoverage,
   fitOutputs,
   groupTests,
-  JOB_OUTPUT_LIMIT_BYTES,
+  ENV_VALUE_LIMIT_BYTES,
   logLine,
   logSafe,
   selectMatrix,
@@ -49,6 +51,7 @@ export function context(env = process.env) {
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
   return {
     workspace,
+    temp: path.resolve(env.RUNNER_TEMP || os.tmpdir()),
     runId: env.GITHUB_RUN_ID || 'local',
     attempt: env.GITHUB_RUN_ATTEMPT || '1',
   };
@@ -150,10 +153,7 @@ async function split(inputs, ctx, base) {
     matrix = fit.matrix;
     planJson = fit.planJson;
   } else {
-    core.info(
-      `the matrix and plan need ${fit.bytes} bytes of job outputs, over the ${fit.limit} this step allows ` +
-        `(GitHub: ${JOB_OUTPUT_LIMIT_BYTES} per job): switching to select mode`,
-    );
+    core.info(`${fit.reason}: switching to select mode`);
     let saved;
     try {
       saved = await savePlan({
@@ -167,7 +167,7 @@ async function split(inputs, ctx, base) {
     }
     if (!saved?.saved) {
       throw new FatalError(
-        `the plan is too large for job outputs (${fit.bytes} bytes) and could not be saved to the cache for ` +
+        `the plan is too large for job outputs (${fit.reason}) and could not be saved to the cache for ` +
           `select mode (${(saved?.warnings ?? []).join('; ') || 'no reason given'}); use a coarser \`granularity\``,
       );
     }
@@ -176,7 +176,8 @@ async function split(inputs, ctx, base) {
     planJson = JSON.stringify(strippedPlan(plan, storedPlanKey));
     core.info(
       `select mode: the plan is in the cache as ${logSafe(storedPlanKey)}; the matrix carries only indices and ` +
-        'each worker needs a `mode: select` step with `index: ${{ matrix.index }}` to get its tests',
+        'each worker needs a `mode: select` step with `index: ${{ matrix.index }}` to get its tests (read them ' +
+        'from its `tests-file` output when a list is over 128 KiB)',
     );
   }
   const entries = JSON.parse(matrix).include.length;
@@ -246,7 +247,19 @@ async function select(inputs, ctx) {
   core.info(`worker ${inputs.index}: ${tests.length} tests from ${logSafe(found.source)}`);
   for (const id of tests.slice(0, 2000)) core.info(logLine('  - ', id));
   if (tests.length > 2000) core.info(`  … and ${tests.length - 2000} more`);
-  core.setOutput('tests', shellJoin(tests));
+  const words = shellJoin(tests);
+  // The same words in a file: `eval "set -- $(cat "$TESTS_FILE")"` has no 128 KiB limit, `env: TESTS` has.
+  const file = path.join(ctx.temp, `timeshard-tests-${inputs.index}.txt`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, words);
+  if (Buffer.byteLength(words) > ENV_VALUE_LIMIT_BYTES) {
+    core.info(
+      `the list is ${Buffer.byteLength(words)} bytes, too long for one environment variable: read it from the ` +
+        '`tests-file` output with `eval "set -- $(cat "$TESTS_FILE")"`',
+    );
+  }
+  core.setOutput('tests', words);
+  core.setOutput('tests-file', file);
   core.setOutput('tests-json', JSON.stringify(tests));
   core.setOutput('count', String(tests.length));
   if (inputs.summary) await writeSummary(selectSummary(inputs.index, tests, found.source));

@@ -7,6 +7,13 @@ export const JOB_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 /** Part of the limit left to the other outputs the user's job may set. */
 export const JOB_OUTPUT_HEADROOM_BYTES = 48 * 1024;
 
+/**
+ * Largest `tests` string of one matrix entry, in UTF-8 bytes. Workers pass it through `env:`, and Linux refuses to
+ * start a process with one environment string over 128 KiB (MAX_ARG_STRLEN, `TESTS=` and the NUL included):
+ * `Argument list too long`. Larger lists go through select mode and its `tests-file` output instead.
+ */
+export const ENV_VALUE_LIMIT_BYTES = 128 * 1024 - 1024;
+
 /** Characters that never need quoting in a POSIX shell word (no expansion, splitting or globbing). */
 const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
 
@@ -51,16 +58,34 @@ export function strippedPlan(plan, storedPlanKey) {
 }
 
 /**
- * Decides how the plan leaves the job. Both `matrix` and `plan` may become job outputs, so both count.
- * Returns { select: false, matrix, planJson, bytes } when they fit, else { select: true, bytes } — then the caller
- * stores the plan and builds the outputs with selectMatrix/strippedPlan.
+ * Decides how the plan leaves the job. Both `matrix` and `plan` may become job outputs, so both count against the
+ * job-output limit; and each entry's `tests` must fit one environment variable (ENV_VALUE_LIMIT_BYTES).
+ * Returns { select: false, matrix, planJson, bytes } when all fit, else { select: true, bytes, reason } — then the
+ * caller stores the plan and builds the outputs with selectMatrix/strippedPlan.
  */
-export function fitOutputs(plan, limit = JOB_OUTPUT_LIMIT_BYTES - JOB_OUTPUT_HEADROOM_BYTES) {
-  const matrix = JSON.stringify(inlineMatrix(plan));
+export function fitOutputs(plan, limit = JOB_OUTPUT_LIMIT_BYTES - JOB_OUTPUT_HEADROOM_BYTES, envLimit = ENV_VALUE_LIMIT_BYTES) {
+  const inline = inlineMatrix(plan);
+  const matrix = JSON.stringify(inline);
   const planJson = JSON.stringify(plan);
   const bytes = utf16Bytes(matrix) + utf16Bytes(planJson);
-  if (bytes <= limit) return { select: false, matrix, planJson, bytes };
-  return { select: true, bytes, limit };
+  if (bytes > limit) {
+    return {
+      select: true,
+      bytes,
+      limit,
+      reason: `the matrix and plan need ${bytes} bytes of job outputs, over the ${limit} this step allows (GitHub: ${JOB_OUTPUT_LIMIT_BYTES} per job)`,
+    };
+  }
+  const widest = inline.include.reduce((max, e) => Math.max(max, Buffer.byteLength(e.tests)), 0);
+  if (widest > envLimit) {
+    return {
+      select: true,
+      bytes,
+      limit,
+      reason: `one worker's test list is ${widest} bytes, over the ${envLimit} one environment variable can pass to a process on Linux`,
+    };
+  }
+  return { select: false, matrix, planJson, bytes };
 }
 
 /** The tests of one worker of a plan, or null when the plan has no such worker. */

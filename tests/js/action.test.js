@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { commandLines, DIST_INDEX, removeTree, ROOT, runAction, shellWords, tempTree } from './helpers.js';
+import { commandLines, DIST_INDEX, removeTree, ROOT, runAction, runActionAsync, shellWords, shellWordsFromFile, tempTree } from './helpers.js';
 
 const built = existsSync(DIST_INDEX) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm'));
 const skip = built ? false : 'dist/ is not built (npm run build)';
@@ -168,6 +168,7 @@ test('select mode takes the tests from the plan input', { skip }, () => {
   const run = runAction({ mode: 'select', index: '2', plan: JSON.stringify(plan) }, { cwd: ROOT });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.equal(run.outputs.tests, "'b c.py' 'd.py::t[1]'");
+  assert.match(run.outputs['tests-file'], /timeshard-tests-2\.txt$/);
   assert.deepEqual(JSON.parse(run.outputs['tests-json']), ['b c.py', 'd.py::t[1]']);
   assert.equal(run.outputs.count, '2');
   assert.deepEqual(shellWords(run.outputs.tests), ['b c.py', 'd.py::t[1]']);
@@ -187,7 +188,7 @@ test('plans too large for job outputs switch to select mode; without a cache tha
     const run = runAction({ 'tests-file': 'ids.txt', granularity: 'test', workers: '8' }, { cwd: ws });
     assert.equal(run.status, 1, run.stdout);
     assert.match(run.stdout, /switching to select mode/);
-    assert.match(run.stdout, /::error::the plan is too large for job outputs \(\d+ bytes\) and could not be saved/);
+    assert.match(run.stdout, /::error::the plan is too large for job outputs \(the matrix and plan need \d+ bytes of job outputs.*\) and could not be saved/);
     assert.equal(run.outputs.matrix, undefined, 'no half-written matrix');
   } finally {
     removeTree(ws);
@@ -235,5 +236,50 @@ test('record compares predicted and actual per worker when given the plan', { sk
     }
   } finally {
     removeTree(ws);
+  }
+});
+
+test('past the output limit with a cache: the plan goes to the cache, every worker selects its tests back', { skip }, async () => {
+  const { startCacheServer } = await import('../cache-server/server.js');
+  const server = await startCacheServer();
+  const ids = Array.from({ length: 14000 }, (_, i) => `tests/package_${i % 50}/test_module_${i}.py::test_case_${i}`);
+  const ws = tempTree({ 'ids.txt': ids.join('\n') });
+  // The cache version hashes the local path, so every job of the run shares RUNNER_TEMP (as on hosted runners).
+  const runnerTemp = tempTree();
+  const env = { ...server.env(), GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '777', RUNNER_TEMP: runnerTemp };
+  try {
+    const split = await runActionAsync({ 'tests-file': 'ids.txt', granularity: 'test', workers: '5' }, { cwd: ws, env });
+    assert.equal(split.status, 0, split.stdout + split.stderr);
+    assert.equal(split.outputs.select, 'true');
+    assert.match(split.stdout, /switching to select mode/);
+    assert.match(split.stdout, /select mode: the plan is in the cache as timeshard-v1-default-plan-777-1/);
+    const matrix = JSON.parse(split.outputs.matrix);
+    assert.deepEqual(matrix.include, [1, 2, 3, 4, 5].map((index) => ({ index, select: true })));
+    const stripped = JSON.parse(split.outputs.plan);
+    assert.equal(stripped.stored_plan_key, 'timeshard-v1-default-plan-777-1');
+    assert.ok(stripped.groups.every((g) => g.tests.length === 0));
+    assert.ok(2 * (split.outputs.matrix.length + split.outputs.plan.length) < 100000);
+    assert.match(split.summary, /\*\*Select mode:\*\*/);
+    const seen = [];
+    for (const { index } of matrix.include) {
+      // Half the workers pass the stripped plan, half nothing: both find the cached plan of this run.
+      const inputs = { mode: 'select', index: String(index), ...(index % 2 ? { plan: split.outputs.plan } : {}) };
+      const worker = await runActionAsync(inputs, { cwd: ws, env: { ...env, GITHUB_RUN_ATTEMPT: index === 5 ? '2' : '1' } });
+      assert.equal(worker.status, 0, worker.stdout + worker.stderr);
+      const tests = JSON.parse(worker.outputs['tests-json']);
+      assert.equal(Number(worker.outputs.count), tests.length);
+      // ~150 KB of words: too long for `env: TESTS` (E2BIG), fine through the file.
+      assert.ok(Buffer.byteLength(worker.outputs.tests) > 128 * 1024);
+      assert.throws(() => shellWords(worker.outputs.tests), /E2BIG/);
+      assert.deepEqual(shellWordsFromFile(worker.outputs['tests-file']), tests);
+      assert.match(worker.stdout, /too long for one environment variable/);
+      seen.push(...tests);
+    }
+    assert.equal(seen.length, ids.length);
+    assert.deepEqual([...seen].sort(), [...ids].sort());
+  } finally {
+    await server.close();
+    removeTree(ws);
+    removeTree(runnerTemp);
   }
 });

@@ -1,6 +1,6 @@
 // Shared by the JS tests: run the built action (dist/index.js) or CLI (dist/cli.js) as a subprocess, the way the
 // runner does, and read back what it wrote.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,7 +52,34 @@ export function parseOutputFile(text) {
  * Runs dist/index.js with `inputs` as INPUT_* variables, in `cwd` as the workspace, with no cache service (unless
  * `env` brings one). Returns { status, stdout, stderr, outputs, summary }.
  */
-export function runAction(inputs, { cwd, env = {}, node = process.execPath, timeout = 120000 } = {}) {
+export function runAction(inputs, options = {}) {
+  const job = prepareAction(inputs, options);
+  const result = spawnSync(job.node, [DIST_INDEX], { ...job.spawnOptions, encoding: 'utf8', timeout: job.timeout });
+  return job.finish(result.status, result.stdout, result.stderr);
+}
+
+/**
+ * Like runAction, but without blocking the event loop — needed when a server in this process (the loopback cache)
+ * must answer the action. Resolves to the same shape.
+ */
+export function runActionAsync(inputs, options = {}) {
+  const job = prepareAction(inputs, options);
+  return new Promise((resolve, reject) => {
+    const child = spawn(job.node, [DIST_INDEX], job.spawnOptions);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), job.timeout);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve(job.finish(status, stdout, stderr));
+    });
+  });
+}
+
+function prepareAction(inputs, { cwd, env = {}, node = process.execPath, timeout = 120000 } = {}) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'timeshard-run-'));
   const outputFile = path.join(scratch, 'output');
   const summaryFile = path.join(scratch, 'summary');
@@ -62,7 +89,7 @@ export function runAction(inputs, { cwd, env = {}, node = process.execPath, time
   for (const key of ['PATH', 'HOME', 'LANG', 'SYSTEMROOT']) if (process.env[key]) base[key] = process.env[key];
   const inputEnv = {};
   for (const [name, value] of Object.entries(inputs)) inputEnv[`INPUT_${name.toUpperCase()}`] = value;
-  const result = spawnSync(node, [DIST_INDEX], {
+  const spawnOptions = {
     cwd,
     env: {
       ...base,
@@ -75,14 +102,15 @@ export function runAction(inputs, { cwd, env = {}, node = process.execPath, time
       ...inputEnv,
       ...env,
     },
-    encoding: 'utf8',
-    timeout,
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'));
-  const summary = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
-  rmSync(scratch, { recursive: true, force: true });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs, summary, error: result.error };
+  };
+  const finish = (status, stdout, stderr) => {
+    const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'));
+    const summary = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
+    rmSync(scratch, { recursive: true, force: true });
+    return { status, stdout, stderr, outputs, summary };
+  };
+  return { node, timeout, spawnOptions, finish };
 }
 
 /** Runs dist/cli.js with `args` in `cwd`; returns { status, stdout, stderr }. */
@@ -103,6 +131,7 @@ export function shellWords(tests, shell = 'sh') {
     env: { PATH: process.env.PATH, TESTS: tests },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (result.error) throw result.error;
   const text = result.stdout.toString('utf8');
   return text === '' ? [] : text.slice(0, -1).split('\0');
 }
@@ -113,4 +142,17 @@ export function commandLines(stdout) {
     .split('\n')
     .filter((l) => l.startsWith('::'))
     .map((l) => ({ line: l, command: /^::([a-z-]+)/.exec(l)?.[1] ?? '' }));
+}
+
+/** The documented select-mode pattern for long lists: the words come from a file, not from the environment. */
+export function shellWordsFromFile(file, shell = 'sh') {
+  const script = 'eval "set -- $(cat "$TESTS_FILE")"; for a in "$@"; do printf "%s\\0" "$a"; done';
+  const result = spawnSync(shell, ['-c', script], {
+    env: { PATH: process.env.PATH, TESTS_FILE: file },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`${shell} failed: ${result.stderr}`);
+  const text = result.stdout.toString('utf8');
+  return text === '' ? [] : text.slice(0, -1).split('\0');
 }

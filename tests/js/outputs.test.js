@@ -151,6 +151,16 @@ test('outputs switch to select mode past the job-output limit (UTF-16 sized)', (
   assert.equal(fitOutputs(small, fit.bytes - 2).select, true);
 });
 
+test('outputs switch to select mode when one list is too long for an environment variable', () => {
+  // One worker with 3,000 ids of ~47 bytes: ~140 KB, over 128 KiB; matrix + plan ≈ 2 × 2 × 140 KB, under 1 MB.
+  const ids = Array.from({ length: 3000 }, (_, i) => `tests/test_module_${i}.py::test_something_${i}`);
+  const p = plan([ids, ['a.py'], ['b.py']]);
+  const fit = fitOutputs(p);
+  assert.equal(fit.select, true);
+  assert.match(fit.reason, /one worker's test list is \d+ bytes, over the 130048 one environment variable can pass/);
+  assert.equal(fitOutputs(p, undefined, 10 * 1024 * 1024).select, false);
+});
+
 test('invariant guard: every discovered test exactly once', () => {
   const ok = [
     [plan([['a.py'], ['b.py']]), ['a.py', 'b.py']],
