@@ -21,7 +21,7 @@ import { startCacheServer } from '../cache-server/server.js';
 import { actionStep, annotations, fileSeconds, readJUnit, ROOT, run, shellWords, workerJob, NODE24 } from './e2e/ci.js';
 
 // TIMESHARD_DIST_DIR runs the test against a build elsewhere (e.g. a fresh bundle before it is committed).
-const DIST_DIR = process.env.TIMESHARD_DIST_DIR ? path.resolve(process.env.TIMESHARD_DIST_DIR) : path.join(ROOT, 'dist');
+const DIST_DIR = path.resolve(process.env.TIMESHARD_DIST_DIR || path.join(ROOT, 'dist'));
 const DIST_INDEX = path.join(DIST_DIR, 'index.js');
 const built = existsSync(DIST_INDEX) && existsSync(path.join(DIST_DIR, 'timeshard_bg.wasm'));
 const skip = built ? false : `${DIST_DIR} is not built (npm run build)`;
