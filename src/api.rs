@@ -1,1 +1,474 @@
-//! (in progress)
+//! The two entry points the action calls: [`plan`] (split) and [`record`] (merge reports into the store).
+//!
+//! This module only glues the others together; it owns one policy: *problems with data are warnings, problems with
+//! options are errors*. An unreadable store, a report that cannot be parsed or a timing file in an unknown format
+//! becomes a warning in the result and the work goes on with what is left (estimate-only in the worst case); only
+//! an invalid option (`workers: 0`, an unknown granularity) is an [`Error`](crate::Error).
+//!
+//! Precedence of timing data in [`plan`]: the store's robust statistic for a test wins over the same test in an extra
+//! timings file (the store is fed by real runs of this workflow); timings files fill in the tests the store lacks.
+
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::estimate::{self, Basis};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::report::{self, ParseOptions, Sample};
+use crate::store::{RecordOptions, Store};
+use crate::test_id::TestKey;
+use crate::Result;
+
+/// A named file's bytes: a report, a timing file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name shown in messages (a path as the user wrote it).
+    pub name: String,
+    /// The file's bytes.
+    pub data: Vec<u8>,
+}
+
+/// Everything [`plan`] needs.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// The discovered tests (ids or paths), or `None` to split the units of the timing data themselves.
+    pub tests: Option<Vec<String>>,
+    /// A size per entry of `tests` (e.g. file bytes) for the no-history estimate; may be shorter or empty.
+    pub sizes: Vec<Option<f64>>,
+    /// Extra timing files (a committed `.test_durations`, JUnit reports, …).
+    pub timings: Vec<Source>,
+    /// The timing store restored from the cache, if any.
+    pub store: Option<Vec<u8>>,
+    /// Workspace roots stripped from absolute paths.
+    pub roots: Vec<String>,
+    /// Split options (granularity, workers, overhead).
+    pub options: PlanOptions,
+}
+
+/// Everything [`record`] needs.
+#[derive(Debug, Clone)]
+pub struct RecordRequest {
+    /// The timing store restored from the cache, if any.
+    pub store: Option<Vec<u8>>,
+    /// This run's reports (one per shard, or several).
+    pub reports: Vec<Source>,
+    /// Workspace roots stripped from absolute paths.
+    pub roots: Vec<String>,
+    /// Prune tests unseen for this many runs (0 = never).
+    pub prune_after_runs: u64,
+}
+
+/// What one report contributed to [`record`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportSummary {
+    /// The report's name.
+    pub name: String,
+    /// The detected format, or `None` when it could not be read.
+    pub format: Option<String>,
+    /// Samples read from it.
+    pub samples: usize,
+    /// What was worked around, or why it was not read.
+    pub warnings: Vec<String>,
+}
+
+/// The summary of a [`record`] call (the `summary` of the JS result).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordSummary {
+    /// Runs recorded in the store, this one included.
+    pub runs: u64,
+    /// Tests in the new store.
+    pub tests: usize,
+    /// Tests with a sample from this run.
+    pub recorded: usize,
+    /// Tests seen for the first time.
+    pub new_tests: usize,
+    /// Known tests with a new sample.
+    pub updated_tests: usize,
+    /// Tests pruned (unseen for `prune_after_runs` runs).
+    pub pruned_tests: usize,
+    /// Tests in the store but not in this run's reports (first [`MAX_LISTED`]); they keep their timings.
+    pub missing_tests: Vec<String>,
+    /// How many tests were missing in all.
+    pub missing_count: usize,
+    /// Per report.
+    pub reports: Vec<ReportSummary>,
+    /// Problems worked around (unreadable store, unreadable reports).
+    pub warnings: Vec<String>,
+}
+
+/// The result of [`record`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordResult {
+    /// The new store, as JSON (deterministic bytes).
+    pub store: String,
+    /// What happened.
+    pub summary: RecordSummary,
+}
+
+/// Most ids listed in [`RecordSummary::missing_tests`].
+pub const MAX_LISTED: usize = 50;
+
+/// Loads the restored store, or starts empty with a warning that says why.
+fn load_store(bytes: Option<&[u8]>, warnings: &mut Vec<String>) -> Store {
+    let Some(bytes) = bytes else {
+        return Store::new();
+    };
+    match Store::load(bytes) {
+        Ok((store, w)) => {
+            warnings.extend(w);
+            store
+        }
+        Err(e) => {
+            warnings.push(format!("{e}; starting without recorded history"));
+            Store::new()
+        }
+    }
+}
+
+/// Splits the tests into groups. Only invalid options are errors; see the module docs.
+pub fn plan(req: &PlanRequest) -> Result<Plan> {
+    req.options.validate()?;
+    let g = req.options.granularity;
+    let mut warnings = Vec::new();
+    let store = load_store(req.store.as_deref(), &mut warnings);
+
+    // Known timings: the store first, then the extra timing files for ids the store lacks.
+    let mut known: Vec<Sample> = store.timings();
+    let mut seen: BTreeSet<String> = known.iter().map(|s| s.key.id.clone()).collect();
+    let parse_opts = ParseOptions {
+        roots: req.roots.clone(),
+    };
+    for src in &req.timings {
+        match report::parse(&src.name, &src.data, &parse_opts) {
+            Ok(rep) => {
+                warnings.extend(rep.warnings);
+                for s in rep.samples {
+                    if seen.insert(s.key.id.clone()) {
+                        known.push(s);
+                    }
+                }
+            }
+            Err(e) => warnings.push(format!("{e}; timing file ignored")),
+        }
+    }
+
+    let (units, sizes) = units_to_split(req, &known, &mut warnings);
+    let est = estimate::estimate(&units, &sizes, &known, g);
+    warnings.extend(est.warnings.iter().cloned());
+    let estimated: Vec<bool> = est.basis.iter().map(|b| *b != Basis::Recorded).collect();
+    let mut plan = plan::build(&units, &est.seconds, &estimated, &req.options)?;
+    // Data warnings first (they explain the estimates), then the plan's own.
+    warnings.append(&mut plan.warnings);
+    plan.warnings = warnings;
+    Ok(plan)
+}
+
+/// The units to split at the requested granularity, in first-seen order, each once, with their summed sizes.
+fn units_to_split(
+    req: &PlanRequest,
+    known: &[Sample],
+    warnings: &mut Vec<String>,
+) -> (Vec<TestKey>, Vec<Option<f64>>) {
+    let g = req.options.granularity;
+    let mut index: BTreeMap<TestKey, usize> = BTreeMap::new();
+    let mut units = Vec::new();
+    let mut sizes: Vec<Option<f64>> = Vec::new();
+    let mut add = |key: TestKey,
+                   size: Option<f64>,
+                   units: &mut Vec<TestKey>,
+                   sizes: &mut Vec<Option<f64>>|
+     -> bool {
+        let unit = key.unit(g);
+        match index.get(&unit) {
+            Some(&i) => {
+                if let (Some(total), Some(s)) = (sizes[i].as_mut(), size) {
+                    *total += s;
+                }
+                false
+            }
+            None => {
+                index.insert(unit.clone(), units.len());
+                units.push(unit);
+                sizes.push(size);
+                true
+            }
+        }
+    };
+    match &req.tests {
+        Some(tests) => {
+            let mut duplicates = 0usize;
+            for (i, t) in tests.iter().enumerate() {
+                let key = TestKey::from_id(t, &req.roots);
+                let size = req.sizes.get(i).copied().flatten();
+                let fresh = add(key.clone(), size, &mut units, &mut sizes);
+                if !fresh && key.unit(g) == key {
+                    duplicates += 1;
+                }
+            }
+            if duplicates > 0 {
+                warnings.push(format!(
+                    "{duplicates} test ids were listed more than once; each runs once"
+                ));
+            }
+        }
+        None => {
+            // The units of the timing data, sorted by id so the order does not depend on file order.
+            let mut keys: Vec<TestKey> = known.iter().map(|s| s.key.clone()).collect();
+            keys.sort();
+            for k in keys {
+                add(k, None, &mut units, &mut sizes);
+            }
+        }
+    }
+    (units, sizes)
+}
+
+/// Merges one run's reports into the store. Unreadable reports and an unreadable store are warnings.
+pub fn record(req: &RecordRequest) -> Result<RecordResult> {
+    let mut warnings = Vec::new();
+    let mut store = load_store(req.store.as_deref(), &mut warnings);
+    let parse_opts = ParseOptions {
+        roots: req.roots.clone(),
+    };
+    let mut runs: Vec<Vec<Sample>> = Vec::with_capacity(req.reports.len());
+    let mut reports = Vec::with_capacity(req.reports.len());
+    for src in &req.reports {
+        match report::parse(&src.name, &src.data, &parse_opts) {
+            Ok(rep) => {
+                reports.push(ReportSummary {
+                    name: src.name.clone(),
+                    format: Some(rep.format.to_string()),
+                    samples: rep.samples.len(),
+                    warnings: rep.warnings,
+                });
+                runs.push(rep.samples);
+            }
+            Err(e) => {
+                let w = format!("{e}; report ignored");
+                warnings.push(w.clone());
+                reports.push(ReportSummary {
+                    name: src.name.clone(),
+                    format: None,
+                    samples: 0,
+                    warnings: vec![w],
+                });
+            }
+        }
+    }
+    let opts = RecordOptions {
+        prune_after_runs: req.prune_after_runs,
+    };
+    let s = store.record_run(&runs, &opts);
+    warnings.extend(s.warnings);
+    let missing_count = s.missing.len();
+    let summary = RecordSummary {
+        runs: store.runs(),
+        tests: store.len(),
+        recorded: s.recorded,
+        new_tests: s.new_tests,
+        updated_tests: s.updated_tests,
+        pruned_tests: s.pruned_tests.len(),
+        missing_tests: s.missing.into_iter().take(MAX_LISTED).collect(),
+        missing_count,
+        reports,
+        warnings,
+    };
+    Ok(RecordResult {
+        store: store.to_json(),
+        summary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Workers;
+    use crate::Granularity;
+
+    fn options(workers: usize, g: Granularity) -> PlanOptions {
+        PlanOptions::new(Workers::Fixed(workers), 0.0, g)
+    }
+
+    fn src(name: &str, text: &str) -> Source {
+        Source {
+            name: name.into(),
+            data: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn request(
+        tests: Option<&[&str]>,
+        timings: Vec<Source>,
+        store: Option<&str>,
+        workers: usize,
+    ) -> PlanRequest {
+        PlanRequest {
+            tests: tests.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            sizes: vec![],
+            timings,
+            store: store.map(|s| s.as_bytes().to_vec()),
+            roots: vec![],
+            options: options(workers, Granularity::File),
+        }
+    }
+
+    fn all_tests(plan: &Plan) -> Vec<String> {
+        let mut all: Vec<String> = plan
+            .groups
+            .iter()
+            .flat_map(|g| g.tests.iter().cloned())
+            .collect();
+        all.sort();
+        all
+    }
+
+    const DURATIONS: &str = r#"{"a.py::t1": 10, "a.py::t2": 5, "b.py::t": 8, "c.py::t": 7}"#;
+
+    #[test]
+    fn data_problems_are_warnings_and_every_test_is_planned() {
+        // (store, timing files, expected warning fragment)
+        let cases: Vec<(Option<&str>, Vec<Source>, &str)> = vec![
+            (
+                Some("{not json"),
+                vec![src("d.json", DURATIONS)],
+                "timing store: ",
+            ),
+            (
+                Some(r#"{"format":"timeshard-store","version":999,"runs":1,"tests":{}}"#),
+                vec![],
+                "newer than this build",
+            ),
+            (
+                None,
+                vec![src("broken.xml", "<testsuite><testcase name=")],
+                "timing file ignored",
+            ),
+            (None, vec![src("empty.json", "")], "the file is empty"),
+        ];
+        for (store, timings, want) in cases {
+            let req = request(Some(&["a.py", "b.py", "c.py", "d.py"]), timings, store, 2);
+            let plan = plan(&req).unwrap();
+            assert!(
+                plan.warnings.iter().any(|w| w.contains(want)),
+                "{want}: {:?}",
+                plan.warnings
+            );
+            assert_eq!(all_tests(&plan), ["a.py", "b.py", "c.py", "d.py"]);
+        }
+    }
+
+    #[test]
+    fn invalid_options_are_errors_naming_the_input() {
+        let mut req = request(Some(&["a.py"]), vec![], None, 0);
+        assert_eq!(
+            plan(&req).unwrap_err().to_string(),
+            "input `workers`: expected a number from 1 to 256 or `auto`, got `0`"
+        );
+        req.options.job_overhead_seconds = -1.0;
+        req.options.workers = Workers::Fixed(1);
+        assert!(plan(&req)
+            .unwrap_err()
+            .to_string()
+            .starts_with("input `job-overhead-seconds`"));
+    }
+
+    #[test]
+    fn timings_are_summed_to_files_and_the_store_wins_over_timing_files() {
+        let plan1 = plan(&request(
+            Some(&["a.py", "b.py", "c.py"]),
+            vec![src("d.json", DURATIONS)],
+            None,
+            2,
+        ))
+        .unwrap();
+        assert_eq!(plan1.estimated_tests, 0);
+        assert_eq!(plan1.total_seconds, 30.0);
+        // A store that says a.py::t1 takes 1 s overrides the timing file's 10 s.
+        let mut store = Store::new();
+        store.record_run(
+            &[vec![Sample {
+                key: TestKey::from_id("a.py::t1", &[]),
+                seconds: 1.0,
+            }]],
+            &RecordOptions::default(),
+        );
+        let plan2 = plan(&request(
+            Some(&["a.py", "b.py", "c.py"]),
+            vec![src("d.json", DURATIONS)],
+            Some(&store.to_json()),
+            2,
+        ))
+        .unwrap();
+        assert_eq!(plan2.total_seconds, 21.0);
+    }
+
+    #[test]
+    fn without_tests_the_units_of_the_timing_data_are_split_in_a_stable_order() {
+        let p = plan(&request(None, vec![src("d.json", DURATIONS)], None, 3)).unwrap();
+        assert_eq!(all_tests(&p), ["a.py", "b.py", "c.py"]);
+        let again = plan(&request(None, vec![src("d.json", DURATIONS)], None, 3)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            serde_json::to_string(&again).unwrap()
+        );
+    }
+
+    #[test]
+    fn duplicate_tests_run_once_with_a_warning() {
+        let p = plan(&request(Some(&["a.py", "./a.py", "b.py"]), vec![], None, 2)).unwrap();
+        assert_eq!(all_tests(&p), ["a.py", "b.py"]);
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("1 test ids were listed more than once")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn record_merges_reports_and_keeps_going_past_a_bad_one() {
+        let req = RecordRequest {
+            store: Some(b"garbage".to_vec()),
+            reports: vec![src("d.json", DURATIONS), src("bad.xml", "<testsuite")],
+            roots: vec![],
+            prune_after_runs: 30,
+        };
+        let r = record(&req).unwrap();
+        assert_eq!(
+            (r.summary.runs, r.summary.tests, r.summary.recorded),
+            (1, 4, 4)
+        );
+        assert!(
+            r.summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("starting without recorded history")),
+            "{:?}",
+            r.summary.warnings
+        );
+        assert!(
+            r.summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("bad.xml") && w.contains("report ignored")),
+            "{:?}",
+            r.summary.warnings
+        );
+        assert_eq!(r.summary.reports[1].format, None);
+        // The new store is readable and a second run with one shard missing loses nothing.
+        let req2 = RecordRequest {
+            store: Some(r.store.into_bytes()),
+            reports: vec![src("d.json", r#"{"a.py::t1": 12}"#)],
+            roots: vec![],
+            prune_after_runs: 30,
+        };
+        let r2 = record(&req2).unwrap();
+        assert_eq!(
+            (r2.summary.runs, r2.summary.tests, r2.summary.missing_count),
+            (2, 4, 3)
+        );
+        assert_eq!(r2.summary.missing_tests, ["a.py::t2", "b.py::t", "c.py::t"]);
+    }
+}

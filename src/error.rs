@@ -54,7 +54,11 @@ impl Error {
     }
 
     /// A report/timing file could not be read.
-    pub fn report(source: impl Into<String>, location: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn report(
+        source: impl Into<String>,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Error(Box::new(ErrorKind::Report {
             source: source.into(),
             location: location.into(),
@@ -64,27 +68,43 @@ impl Error {
 
     /// A timing store could not be read.
     pub fn store(message: impl Into<String>) -> Self {
-        Error(Box::new(ErrorKind::Store { message: message.into() }))
+        Error(Box::new(ErrorKind::Store {
+            message: message.into(),
+        }))
     }
 
     /// An invalid input; `name` is the action input's public name.
     pub fn input(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error(Box::new(ErrorKind::Input { name: name.into(), message: message.into() }))
+        Error(Box::new(ErrorKind::Input {
+            name: name.into(),
+            message: message.into(),
+        }))
     }
 
     /// A documented resource limit was exceeded.
     pub fn limit(what: impl Into<String>, limit: impl Into<String>) -> Self {
-        Error(Box::new(ErrorKind::Limit { what: what.into(), limit: limit.into() }))
+        Error(Box::new(ErrorKind::Limit {
+            what: what.into(),
+            limit: limit.into(),
+        }))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0 {
-            ErrorKind::Report { source, location, message } if location.is_empty() => {
+            ErrorKind::Report {
+                source,
+                location,
+                message,
+            } if location.is_empty() => {
                 write!(f, "report {source}: {message}")
             }
-            ErrorKind::Report { source, location, message } => write!(f, "report {source}, {location}: {message}"),
+            ErrorKind::Report {
+                source,
+                location,
+                message,
+            } => write!(f, "report {source}, {location}: {message}"),
             ErrorKind::Store { message } => write!(f, "timing store: {message}"),
             ErrorKind::Input { name, message } => write!(f, "input `{name}`: {message}"),
             ErrorKind::Limit { what, limit } => write!(f, "{what} exceeds the limit of {limit}"),
@@ -101,11 +121,26 @@ mod tests {
     #[test]
     fn messages_say_where_and_what() {
         let cases = [
-            (Error::report("junit.xml", "line 40", "time=\"abc\" is not a number"), "report junit.xml, line 40: time=\"abc\" is not a number"),
-            (Error::report("t.json", "", "expected an object"), "report t.json: expected an object"),
-            (Error::store("format version 9 is newer than this build (1)"), "timing store: format version 9 is newer than this build (1)"),
-            (Error::input("workers", "expected 1..256 or `auto`, got `0`"), "input `workers`: expected 1..256 or `auto`, got `0`"),
-            (Error::limit("report big.xml", "64 MiB"), "report big.xml exceeds the limit of 64 MiB"),
+            (
+                Error::report("junit.xml", "line 40", "time=\"abc\" is not a number"),
+                "report junit.xml, line 40: time=\"abc\" is not a number",
+            ),
+            (
+                Error::report("t.json", "", "expected an object"),
+                "report t.json: expected an object",
+            ),
+            (
+                Error::store("format version 9 is newer than this build (1)"),
+                "timing store: format version 9 is newer than this build (1)",
+            ),
+            (
+                Error::input("workers", "expected 1..256 or `auto`, got `0`"),
+                "input `workers`: expected 1..256 or `auto`, got `0`",
+            ),
+            (
+                Error::limit("report big.xml", "64 MiB"),
+                "report big.xml exceeds the limit of 64 MiB",
+            ),
         ];
         for (err, want) in cases {
             assert_eq!(err.to_string(), want);

@@ -51,7 +51,7 @@ pub const VERSION: u64 = 1;
 /// How many samples are kept per test (the last runs that saw it).
 pub const WINDOW: usize = 5;
 /// Default for [`RecordOptions::prune_after_runs`].
-pub const DEFAULT_PRUNE_AFTER_RUNS: u64 = 10;
+pub const DEFAULT_PRUNE_AFTER_RUNS: u64 = 30;
 
 /// The timing store. See the module documentation for the JSON format.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1047,7 +1047,7 @@ mod tests {
         assert!(got[0].1.len() <= crate::limits::MAX_ID_BYTES && got[0].1.starts_with("a.B::nnn"));
         assert_eq!(got[1].1, "a.B::x\u{FFFD}[2J");
         assert!(
-            w[0].contains("longer than the limit of 4096 bytes; kept as its first"),
+            w[0].contains("longer than the limit of 65536 bytes; kept as its first"),
             "{w:?}"
         );
         assert!(w[1].contains("control characters"), "{w:?}");

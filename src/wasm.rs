@@ -1,0 +1,162 @@
+//! The wasm-bindgen door: each export deserializes a plain JS object, calls [`crate::api`], and serializes the
+//! result with `Serializer::json_compatible()` (plain objects and arrays, no `Map`s). Errors cross once, here, as a
+//! `JsError` carrying the core's message. Nothing else lives here; the core is tested natively.
+
+use serde::{Deserialize, Serialize};
+use serde_wasm_bindgen::Serializer;
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, PlanRequest, RecordRequest, Source};
+use crate::plan::{PlanOptions, RequestedWorkers, Workers};
+use crate::{Error, Granularity};
+
+#[derive(Deserialize)]
+struct JsSource {
+    name: String,
+    #[serde(with = "serde_bytes")]
+    data: Vec<u8>,
+}
+
+impl From<JsSource> for Source {
+    fn from(s: JsSource) -> Source {
+        Source {
+            name: s.name,
+            data: s.data,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsPlanRequest {
+    #[serde(default)]
+    tests: Option<Vec<String>>,
+    #[serde(default)]
+    sizes: Option<Vec<Option<f64>>>,
+    #[serde(default)]
+    timings: Vec<JsSource>,
+    #[serde(default, with = "serde_bytes")]
+    store: Option<Vec<u8>>,
+    #[serde(default)]
+    granularity: Option<String>,
+    #[serde(default)]
+    workers: Option<RequestedWorkers>,
+    #[serde(default)]
+    target_seconds: Option<f64>,
+    #[serde(default)]
+    job_overhead_seconds: Option<f64>,
+    #[serde(default)]
+    max_workers: Option<f64>,
+    #[serde(default)]
+    roots: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct JsRecordRequest {
+    #[serde(default, with = "serde_bytes")]
+    store: Option<Vec<u8>>,
+    #[serde(default)]
+    reports: Vec<JsSource>,
+    #[serde(default)]
+    roots: Vec<String>,
+    #[serde(default)]
+    prune_after_runs: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct JsRecordResult<'a> {
+    store: &'a str,
+    summary: &'a api::RecordSummary,
+}
+
+/// Defaults shared with action.yml (keep in sync): auto workers, 300 s target, 60 s overhead, 20 workers max, prune after 30 runs.
+const DEFAULT_TARGET_SECONDS: f64 = 300.0;
+const DEFAULT_JOB_OVERHEAD_SECONDS: f64 = 60.0;
+const DEFAULT_MAX_WORKERS: usize = 20;
+const DEFAULT_PRUNE_AFTER_RUNS: u64 = crate::store::DEFAULT_PRUNE_AFTER_RUNS;
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A count option from JS: a whole number in range, else an input error naming `name`.
+fn count(value: f64, name: &str) -> Result<usize, Error> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
+        Ok(value as usize)
+    } else {
+        Err(Error::input(
+            name,
+            format!("expected a whole number, got `{value}`"),
+        ))
+    }
+}
+
+fn plan_request(js: JsPlanRequest) -> Result<PlanRequest, Error> {
+    let granularity: Granularity = match js.granularity.as_deref() {
+        None | Some("") => Granularity::File,
+        Some(g) => g.parse()?,
+    };
+    let max_workers = match js.max_workers {
+        Some(m) => count(m, "max-workers")?,
+        None => DEFAULT_MAX_WORKERS,
+    };
+    let workers = Workers::from_request(
+        js.workers.unwrap_or(RequestedWorkers::Auto),
+        js.target_seconds.unwrap_or(DEFAULT_TARGET_SECONDS),
+        max_workers,
+    );
+    let options = PlanOptions::new(
+        workers,
+        js.job_overhead_seconds
+            .unwrap_or(DEFAULT_JOB_OVERHEAD_SECONDS),
+        granularity,
+    );
+    Ok(PlanRequest {
+        tests: js.tests,
+        sizes: js.sizes.unwrap_or_default(),
+        timings: js.timings.into_iter().map(Source::from).collect(),
+        store: js.store,
+        roots: js.roots,
+        options,
+    })
+}
+
+/// Splits tests into groups. `request`: see the plan request in the README; returns the plan object.
+#[wasm_bindgen]
+pub fn plan(request: JsValue) -> Result<JsValue, JsError> {
+    let js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
+        .map_err(|e| js_err(format!("plan request: {e}")))?;
+    let req = plan_request(js).map_err(js_err)?;
+    let plan = api::plan(&req).map_err(js_err)?;
+    plan.serialize(&Serializer::json_compatible())
+        .map_err(js_err)
+}
+
+/// Merges one run's reports into the timing store; returns `{ store, summary }`.
+#[wasm_bindgen]
+pub fn record(request: JsValue) -> Result<JsValue, JsError> {
+    let js: JsRecordRequest = serde_wasm_bindgen::from_value(request)
+        .map_err(|e| js_err(format!("record request: {e}")))?;
+    let prune_after_runs = match js.prune_after_runs {
+        Some(p) => count(p, "prune-after-runs").map_err(js_err)? as u64,
+        None => DEFAULT_PRUNE_AFTER_RUNS,
+    };
+    let req = RecordRequest {
+        store: js.store,
+        reports: js.reports.into_iter().map(Source::from).collect(),
+        roots: js.roots,
+        prune_after_runs,
+    };
+    let result = api::record(&req).map_err(js_err)?;
+    JsRecordResult {
+        store: &result.store,
+        summary: &result.summary,
+    }
+    .serialize(&Serializer::json_compatible())
+    .map_err(js_err)
+}
+
+/// The core's version (the crate version).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
