@@ -32,4 +32,4 @@ fi
 
 step "js: node --test on Node 24"
 NODE24="$PWD/.tools/node24/node_modules/node/bin/node"
-"$NODE24" --test --test-concurrency=1 tests/js/
+"$NODE24" --test --test-concurrency=1 'tests/js/*.test.js'
