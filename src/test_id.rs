@@ -111,10 +111,15 @@ pub struct TestKey {
 impl TestKey {
     /// The key of a pytest-style id: the file is the part before the first `::`, normalised with
     /// [`normalize_path`]; the rest is kept as is.
+    ///
+    /// Only a part that looks like a path (it has a `/`, `\` or `.`) is taken as the file. Otherwise the id names a
+    /// unit that is not a file and may itself contain `::` — a nextest binary id such as `my_crate::integration`, as
+    /// listed by `cargo nextest list` — and the whole id is the file, so that two binaries of one crate never
+    /// collapse into one unit `my_crate` (which would lose one of them).
     pub fn from_id(id: &str, roots: &[String]) -> TestKey {
         let (file_part, rest) = match id.find("::") {
-            Some(i) => id.split_at(i),
-            None => (id, ""),
+            Some(i) if id[..i].contains(['/', '\\', '.']) => id.split_at(i),
+            _ => (id, ""),
         };
         let file = normalize_path(file_part, roots);
         let mut full = String::with_capacity(file.len() + rest.len());
@@ -711,6 +716,10 @@ mod tests {
             ("./spec/a_spec.rb", "spec/a_spec.rb", "spec/a_spec.rb"),
             ("tests\\x.py::t", "tests/x.py", "tests/x.py::t"),
             ("/home/runner/work/r/r/x.py::t", "x.py", "x.py::t"),
+            // Not a path before `::`: a nextest binary id (or a module path) is one unit, never cut at `::`.
+            ("my_crate::integration", "my_crate::integration", "my_crate::integration"),
+            ("my_crate::bin/tool", "my_crate::bin/tool", "my_crate::bin/tool"),
+            ("github.com/o/r/pkg::TestX", "github.com/o/r/pkg", "github.com/o/r/pkg::TestX"),
         ];
         for (id, file, want) in cases {
             let k = TestKey::from_id(id, &roots());
