@@ -119,7 +119,9 @@ async function split(inputs, ctx, base) {
   warnings.push(...timings.warnings);
   const found = await discoverTests(inputs, base);
   warnings.push(...found.warnings);
-  core.info(`discovered ${found.ids.length} tests; ${timings.files.length} timing files`);
+  core.info(
+    `discovered ${found.ids.length} tests; ${timings.files.length} timing ${timings.files.length === 1 ? 'file' : 'files'}`,
+  );
 
   const request = {
     tests: found.ids,

@@ -174,13 +174,11 @@ export function textBar(value, max, width = 30) {
  */
 export function textTable(plan) {
   const rows = [];
-  const how = plan.auto
-    ? `auto: ${plan.auto.reason ?? 'chosen by predicted wall time'}`
-    : 'fixed';
   rows.push(
-    `${plan.workers} ${plan.workers === 1 ? 'worker' : 'workers'} (${how}), granularity ${plan.granularity}, ` +
-      `${plan.tests} tests (${plan.estimated_tests ?? 0} estimated)`,
+    `${plan.workers} ${plan.workers === 1 ? 'worker' : 'workers'} (${plan.auto ? 'auto' : 'fixed'}), ` +
+      `granularity ${plan.granularity}, ${plan.tests} tests (${plan.estimated_tests ?? 0} estimated)`,
   );
+  if (plan.auto?.reason) rows.push(`  auto chose ${logSafe(plan.auto.reason)}`);
   const max = Math.max(0, ...plan.groups.map((g) => g.predicted_seconds));
   const testsWidth = Math.max(5, ...plan.groups.map((g) => String(g.tests.length).length));
   rows.push(`  worker  ${'tests'.padStart(testsWidth)}  estimated  predicted`);

@@ -55,8 +55,9 @@ function over(value, reference) {
 }
 
 /**
- * A mermaid gantt chart of the predicted load per worker (seconds from 0; `dateFormat X` reads Unix seconds and
- * `axisFormat %s` prints them as such, independent of the reader's time zone). Labels are ours, never test ids.
+ * A mermaid gantt chart of the load per worker: each bar starts at 0 (`dateFormat X`: Unix seconds) and lasts its
+ * whole seconds (a duration, at least 1 s; mermaid takes no decimals there); `axisFormat %s` labels the axis in
+ * seconds, independent of the reader's time zone. Labels are ours, never test ids (a `:` would end them).
  */
 export function ganttChart(groups, title) {
   const rows = [
@@ -69,7 +70,7 @@ export function ganttChart(groups, title) {
   for (const group of groups) {
     const seconds = Math.max(1, Math.round(group.seconds));
     rows.push(`  section Worker ${group.index}`);
-    rows.push(`  ${group.label} : w${group.index}, 0, ${seconds}`);
+    rows.push(`  ${group.label} : w${group.index}, 0, ${seconds}s`);
   }
   rows.push('```');
   return rows.join('\n');
@@ -112,7 +113,9 @@ function warningList(warnings, max = 50) {
 /** Words for how the worker count was chosen. */
 export function workersSentence(plan) {
   if (plan.auto) {
-    const reason = plan.auto.reason ? `: ${plan.auto.reason}` : '';
+    // The core's reason starts with the choice ("3 workers: the smallest N…"), which the sentence already says.
+    const why = (plan.auto.reason ?? '').replace(/^\d+ workers?: /, '');
+    const reason = why ? `: ${why}` : '';
     return (
       `\`workers: auto\` chose **${plan.workers}** (target ${formatSeconds(plan.auto.target_seconds)} wall time, ` +
       `at most ${plan.auto.max_workers} workers, ${formatSeconds(plan.job_overhead_seconds)} overhead per job)` +

@@ -40,7 +40,7 @@ function plan(groups, extra = {}) {
       { workers: 2, predicted_seconds: 150, wall_seconds: 210, job_seconds: 420 },
       { workers: 3, predicted_seconds: 101.5, wall_seconds: 161.5, job_seconds: 480 },
     ],
-    auto: { target_seconds: 200, max_workers: 20, reason: 'smallest N whose predicted wall time ≤ target' },
+    auto: { target_seconds: 200, max_workers: 20, reason: '3 workers: smallest N whose predicted wall time ≤ target' },
     warnings: ['3 tests had no recorded time <b>'],
     ...extra,
   };
@@ -55,11 +55,11 @@ test('split summary: table, bars, chart, auto reason, escaped ids', () => {
   const text = splitSummary(plan([EVIL.slice(0, 3), EVIL.slice(3), []]), { warnings: ['cache: <no>'] });
   assert.match(text, /^## timeshard: 3 workers, predicted 1 min 42 s per worker/);
   assert.match(text, /`workers: auto` chose \*\*3\*\*/);
-  assert.match(text, /smallest N whose predicted wall time ≤ target/);
+  assert.match(text, /\*\*3\*\* \(target 3 min 20 s wall time, at most 20 workers, 1 min 00 s overhead per job\): smallest N whose/);
   assert.match(text, /\| 1 \| 3 \| 0 \| 1 min 42 s \| █{24} \|/);
   assert.match(text, /\| 3 \| 0 \| 2 \| 1 min 22 s \| █+[▏▎▍▌▋▊▉]? \|/);
   assert.match(text, /```mermaid\ngantt\n {2}title Predicted test time per worker \(seconds\)\n {2}dateFormat X\n {2}axisFormat %s\n/);
-  assert.match(text, / {2}section Worker 1\n {2}1 min 42 s : w1, 0, 102\n/);
+  assert.match(text, / {2}section Worker 1\n {2}1 min 42 s : w1, 0, 102s\n/);
   assert.match(text, /\*\*Lower bound:\*\* 1 min 40 s/);
   assert.match(text, /\+1\.5 %/);
   assert.match(text, /8\.0 job-minutes/);
@@ -140,5 +140,5 @@ test('formatting helpers', () => {
   assert.equal(bar(0, 1, 4), '');
   assert.equal(bar(1, 0, 4), '');
   const chart = ganttChart([{ index: 1, seconds: 0.2, label: 'x' }], 'T');
-  assert.match(chart, /x : w1, 0, 1\n```$/);
+  assert.match(chart, /x : w1, 0, 1s\n```$/);
 });
