@@ -283,3 +283,26 @@ test('past the output limit with a cache: the plan goes to the cache, every work
     removeTree(runnerTemp);
   }
 });
+
+test('a bundle whose wasm is missing still plans every test once (last-resort splitter) and says so', { skip }, () => {
+  const ws = exampleWorkspace();
+  const lonely = tempTree();
+  try {
+    // dist/index.js alone in a directory: neither ./timeshard_bg.wasm nor ../pkg/ exists next to it.
+    cpSync(DIST_INDEX, path.join(lonely, 'action', 'index.js'));
+    cpSync(path.join(ROOT, 'dist', 'package.json'), path.join(lonely, 'action', 'package.json'));
+    const run = runAction(
+      { tests: 'examples/node-suite/test/**/*.test.mjs', workers: '3' },
+      { cwd: ws, script: path.join(lonely, 'action', 'index.js') },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /::warning::timeshard core, load: timeshard_bg\.wasm not found/);
+    assert.match(run.stdout, /splitting by file size without the core/);
+    const matrix = JSON.parse(run.outputs.matrix);
+    assert.equal(matrix.include.length, 3);
+    assert.deepEqual(matrix.include.flatMap((e) => shellWords(e.tests)).sort(), exampleFiles());
+  } finally {
+    removeTree(ws);
+    removeTree(lonely);
+  }
+});

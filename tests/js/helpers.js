@@ -49,12 +49,12 @@ export function parseOutputFile(text) {
 }
 
 /**
- * Runs dist/index.js with `inputs` as INPUT_* variables, in `cwd` as the workspace, with no cache service (unless
- * `env` brings one). Returns { status, stdout, stderr, outputs, summary }.
+ * Runs dist/index.js (or `script`) with `inputs` as INPUT_* variables, in `cwd` as the workspace, with no cache
+ * service (unless `env` brings one). Returns { status, stdout, stderr, outputs, summary }.
  */
 export function runAction(inputs, options = {}) {
   const job = prepareAction(inputs, options);
-  const result = spawnSync(job.node, [DIST_INDEX], { ...job.spawnOptions, encoding: 'utf8', timeout: job.timeout });
+  const result = spawnSync(job.node, [job.script], { ...job.spawnOptions, encoding: 'utf8', timeout: job.timeout });
   return job.finish(result.status, result.stdout, result.stderr);
 }
 
@@ -65,7 +65,7 @@ export function runAction(inputs, options = {}) {
 export function runActionAsync(inputs, options = {}) {
   const job = prepareAction(inputs, options);
   return new Promise((resolve, reject) => {
-    const child = spawn(job.node, [DIST_INDEX], job.spawnOptions);
+    const child = spawn(job.node, [job.script], job.spawnOptions);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -79,7 +79,7 @@ export function runActionAsync(inputs, options = {}) {
   });
 }
 
-function prepareAction(inputs, { cwd, env = {}, node = process.execPath, timeout = 120000 } = {}) {
+function prepareAction(inputs, { cwd, env = {}, node = process.execPath, timeout = 120000, script = DIST_INDEX } = {}) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'timeshard-run-'));
   const outputFile = path.join(scratch, 'output');
   const summaryFile = path.join(scratch, 'summary');
@@ -110,7 +110,7 @@ function prepareAction(inputs, { cwd, env = {}, node = process.execPath, timeout
     rmSync(scratch, { recursive: true, force: true });
     return { status, stdout, stderr, outputs, summary };
   };
-  return { node, timeout, spawnOptions, finish };
+  return { node, script, timeout, spawnOptions, finish };
 }
 
 /** Runs dist/cli.js with `args` in `cwd`; returns { status, stdout, stderr }. */
