@@ -5,14 +5,18 @@ pytest-split least_duration (LPT) and pytest-split duration_based_chunks (its de
 same durations; each split is scored here from those durations: makespan / LB - 1.
 
 Units and durations: JSON and log files are read here (ids as written, repeated ids summed) and must be exactly the
-units timeshard reports; JUnit files are recorded by timeshard into a temporary store and read back, so the baselines
-get the ids and durations timeshard derives from the XML. The baselines' input order (which duration_based_chunks
-depends on) is the file order for JSON/log and timeshard's one-worker order (input order) for JUnit.
+units timeshard reports. JUnit files are recorded by timeshard into a temporary store and read back, so the baselines
+get the ids and durations timeshard derives from the XML; since the store keeps 4 significant digits, timeshard then
+splits from that store (`--store`) rather than from the XML, so that all three see the very same durations. The
+baselines' input order (which duration_based_chunks depends on) is the file order for JSON/log and timeshard's
+one-worker order for JUnit (`split --timings FILE --workers 1`: groups keep the input order).
 """
 
 from __future__ import annotations
 
 import statistics
+import tempfile
+from pathlib import Path
 
 from common import (
     TIMINGS_DIR,
@@ -24,7 +28,7 @@ from common import (
     makespan,
     pytest_split_groups,
     read_flat_timings,
-    rel,
+    read_store_timings,
 )
 
 NS = (2, 4, 8, 16, 32, 64)
@@ -38,18 +42,20 @@ def timing_files() -> list:
     return sorted(p for p in TIMINGS_DIR.iterdir() if p.is_file() and p.suffix != ".md")
 
 
-def units_of(ts: Timeshard, path) -> tuple[list[str], dict[str, float], str]:
-    """(ordered unit ids, id -> seconds, source of the durations) for one timing file."""
+def units_of(ts: Timeshard, path, tmp: Path) -> tuple[list[str], dict[str, float], list[str]]:
+    """(ordered unit ids, id -> seconds, the split arguments that give timeshard those durations) for one file."""
     what = f"balance {path.name}"
     if file_kind(path) == "junit":
-        truth = ts.store_timings([path], what=what)
+        store = tmp / "store.json"
+        ts.record(store, [path], what=what)
+        truth = read_store_timings(store, what=what)
         plan = ts.split(["--timings", str(path), "--workers", "1", "--granularity", "test"], what=what)
         order = [t for g in plan["groups"] for t in g["tests"]]
         if sorted(order) != sorted(truth):
             raise BenchError(f"{what}: the one-worker plan and the recorded store disagree on the units")
-        return order, truth, "timeshard record"
+        return order, truth, ["--store", str(store)]
     pairs = read_flat_timings(path)
-    return [p[0] for p in pairs], dict(pairs), "file"
+    return [p[0] for p in pairs], dict(pairs), ["--timings", str(path)]
 
 
 def run(ts: Timeshard, quick: bool, log) -> dict:
@@ -58,44 +64,52 @@ def run(ts: Timeshard, quick: bool, log) -> dict:
     for path in timing_files():
         kind = file_kind(path)
         group = "junit" if kind == "junit" else "json_log"
-        try:
-            order, truth, source = units_of(ts, path)
-        except BenchError as err:
-            log(f"  {path.name}: ERROR {err}")
-            cases.append({"file": path.name, "group": group, "error": str(err)})
-            continue
-        weights = list(truth.values())
-        for n in ns:
-            if n > len(order):
-                continue
-            lb = lower_bound(weights, n)
-            case = {"file": path.name, "group": group, "units": len(order), "n": n, "lb": lb, "source": source}
+        with tempfile.TemporaryDirectory(prefix="timeshard-balance-") as tmp:
             try:
-                plan = ts.split(
-                    ["--timings", str(path), "--workers", str(n), "--granularity", "test"],
-                    what=f"balance {path.name} N={n}",
-                )
-                groups = [g["tests"] for g in plan["groups"]]
-                span = makespan(groups, truth, f"timeshard {path.name} N={n}")
-                case["timeshard"] = {
-                    "makespan": span,
-                    "excess": excess(span, lb),
-                    "predicted": plan.get("predicted_seconds"),
-                    "groups": len(groups),
-                }
-                for algo in ALGOS[1:]:
-                    g = pytest_split_groups(algo, n, order, truth)
-                    s = makespan(g, truth, f"{algo} {path.name} N={n}")
-                    case[algo] = {"makespan": s, "excess": excess(s, lb)}
+                order, truth, source = units_of(ts, path, Path(tmp))
             except BenchError as err:
-                case["error"] = str(err)
-            cases.append(case)
+                log(f"  {path.name}: ERROR {err}")
+                cases.append({"file": path.name, "group": group, "error": str(err)})
+                continue
+            cases += _cases(ts, path, group, order, truth, source, ns)
         done = [c for c in cases if c["file"] == path.name and "error" not in c]
         if done:
             worst = max(done, key=lambda c: c["timeshard"]["excess"])
             log(f"  {path.name}: {len(done)} N, worst timeshard excess {100 * worst['timeshard']['excess']:.4f} % "
                 f"(N={worst['n']})")
     return {"ns": list(ns), "summary": summarize(cases), "cases": cases}
+
+
+def _cases(ts: Timeshard, path: Path, group: str, order: list[str], truth: dict[str, float], split_args: list[str],
+           ns) -> list[dict]:
+    """The cases of one file: each N <= units, the three splits scored on `truth`."""
+    cases = []
+    weights = list(truth.values())
+    source = "file" if split_args[0] == "--timings" else "record"
+    for n in ns:
+        if n > len(order):
+            continue
+        lb = lower_bound(weights, n)
+        case = {"file": path.name, "group": group, "units": len(order), "n": n, "lb": lb, "durations": source}
+        tag = f"{path.name} N={n}"
+        try:
+            plan = ts.split([*split_args, "--workers", str(n), "--granularity", "test"], what=f"balance {tag}")
+            groups = [g["tests"] for g in plan["groups"]]
+            span = makespan(groups, truth, f"timeshard {tag}")
+            case["timeshard"] = {"makespan": span, "excess": excess(span, lb),
+                                 "predicted": plan.get("predicted_seconds"), "groups": len(groups)}
+            for algo in ALGOS[1:]:
+                s = makespan(pytest_split_groups(algo, n, order, truth), truth, f"{algo} {tag}")
+                case[algo] = {"makespan": s, "excess": excess(s, lb)}
+        except BenchError as err:
+            case["error"] = str(err)
+        cases.append(case)
+    return cases
+
+
+def _worse_line(c: dict) -> str:
+    ours, lpt = c["timeshard"]["makespan"], c["least_duration"]["makespan"]
+    return f"{c['file']} N={c['n']}: timeshard {ours:.6f} s > least_duration {lpt:.6f} s (+{100 * (ours / lpt - 1):.5f} %)"
 
 
 def _stats(cases: list[dict], algo: str) -> dict:
@@ -120,9 +134,17 @@ def summarize(cases: list[dict]) -> dict:
         for algo in ALGOS:
             out[group][algo] = _stats(sub, algo)
     worse = [c for c in ok if c["timeshard"]["makespan"] > c["least_duration"]["makespan"] * (1 + TIE)]
-    out["timeshard_le_lpt"] = {"count": len(ok) - len(worse), "of": len(ok),
-                               "worse": [f"{c['file']} N={c['n']}: timeshard {c['timeshard']['makespan']:.6g} s "
-                                         f"> least_duration {c['least_duration']['makespan']:.6g} s" for c in worse]}
+    gaps = [c["timeshard"]["makespan"] - c["least_duration"]["makespan"] for c in worse]
+    out["timeshard_le_lpt"] = {
+        "count": len(ok) - len(worse),
+        "of": len(ok),
+        # Context for the misses: timeshard floors durations at 1 ms and prints seconds to the millisecond.
+        "within_1ms": len(ok) - sum(1 for g in gaps if g > 0.001),
+        "max_gap_seconds": max(gaps) if gaps else 0.0,
+        "max_gap_relative": max((c["timeshard"]["makespan"] / c["least_duration"]["makespan"] - 1 for c in worse),
+                                default=0.0),
+        "worse": [_worse_line(c) for c in worse],
+    }
     # The plan's own prediction is never used for scoring; with true durations it should equal the realized makespan.
     diffs = [abs(c["timeshard"]["predicted"] - c["timeshard"]["makespan"]) / max(c["timeshard"]["makespan"], 1e-12)
              for c in ok if isinstance(c["timeshard"].get("predicted"), (int, float))]

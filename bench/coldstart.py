@@ -1,7 +1,7 @@
 """Part 4, cold start and size: what a fresh `node dist/cli.js` costs over a bare `node`, and the size of dist/.
 
 Three commands, REPS runs each, round-robin: `node -e 0` (the floor), `node dist/cli.js --version`, and a tiny split
-(3 tests from a 3-entry timings file, 2 workers, --json), which must load and instantiate the wasm and run the core.
+(3 tests from a 3-entry timings file, 2 workers, test granularity, --json), which must load and instantiate the wasm and run the core.
 No network is used. The cost of timeshard is the median of a command minus the median of `node -e 0`.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common import CWD, OUT, ROOT, BenchError, Timeshard
+from common import CWD, OUT, BenchError, Timeshard
 from timing import spread, timed_run
 
 REPS = 20
@@ -18,9 +18,8 @@ QUICK_REPS = 5
 TINY = {"tests/test_a.py::test_one": 1.0, "tests/test_b.py::test_two": 2.0, "tests/test_c.py::test_three": 3.0}
 
 
-def dist_size() -> dict:
+def dist_size(dist: Path) -> dict:
     """Total bytes of dist/ (every file, recursively) and of its .wasm files, with the file list."""
-    dist = ROOT / "dist"
     files = sorted(p for p in dist.rglob("*") if p.is_file())
     return {
         "bytes": sum(p.stat().st_size for p in files),
@@ -39,8 +38,8 @@ def run(ts: Timeshard, quick: bool, log) -> dict:
     commands = {
         "node -e 0": [node, "-e", "0"],
         "node dist/cli.js --version": [node, cli, "--version"],
-        "node dist/cli.js split --timings tiny.json --workers 2 --json": [
-            node, cli, "split", "--timings", str(tiny), "--workers", "2", "--json"],
+        "node dist/cli.js split --timings tiny.json --workers 2 --granularity test --json": [
+            node, cli, "split", "--timings", str(tiny), "--workers", "2", "--granularity", "test", "--json"],
     }
     # One untimed run of each: the first start after a build reads files from disk, later ones from the page cache.
     for argv in commands.values():
@@ -63,4 +62,4 @@ def run(ts: Timeshard, quick: bool, log) -> dict:
         s = spread(values)
         rows[name] = {"seconds": s, "over_node": s["median"] - floor}
     log("  " + ", ".join(f"{k}: {1000 * v['seconds']['median']:.0f} ms" for k, v in rows.items()))
-    return {"reps": reps, "commands": rows, "dist": dist_size()}
+    return {"reps": reps, "commands": rows, "dist": dist_size(ts.cli.parent)}

@@ -6,6 +6,7 @@ from the true durations of those units. Every plan is also checked to contain ea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -262,9 +263,24 @@ def find_node(explicit: str | None) -> str:
     return found
 
 
-def require_cli(ts: Timeshard) -> None:
-    if not ts.cli.exists():
-        raise BenchError(f"{rel(ts.cli)} is missing: run npm run build first")
+def snapshot_dist() -> Path:
+    """A copy of dist/ in bench/out/dist/, which the whole run uses: a rebuild of dist/ while the benchmark runs (other
+    work on the same tree) then cannot mix two builds into one result. Returns the copy's cli.js."""
+    if not CLI.exists():
+        raise BenchError(f"{rel(CLI)} is missing: run npm run build first")
+    snap = OUT / "dist"
+    if snap.exists():
+        shutil.rmtree(snap)
+    shutil.copytree(CLI.parent, snap)
+    return snap / CLI.name
+
+
+def dist_digest(dist: Path) -> str:
+    """A short sha256 over dist/'s file names and contents, to tell builds apart in the results."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in dist.rglob("*") if q.is_file()):
+        h.update(str(p.relative_to(dist)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def write_lines(path: Path, lines: list[str]) -> None:

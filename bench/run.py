@@ -98,7 +98,7 @@ def machine() -> dict:
 def meta(ts, command: str, quick: bool) -> dict:
     from importlib.metadata import version
 
-    from common import node_version
+    from common import dist_digest, node_version
 
     dirty = git("status", "--porcelain", "--", "src", "js", "dist", "Cargo.toml", "package.json")
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
@@ -111,6 +111,7 @@ def meta(ts, command: str, quick: bool) -> dict:
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "quick": quick,
         "command": command,
+        "dist_sha256": dist_digest(ts.cli.parent),
     }
 
 
@@ -175,12 +176,11 @@ def main(argv: list[str]) -> int:
     import coldstart
     import replay
     import speed
-    from common import BenchError, Timeshard, find_node, require_cli
+    from common import BenchError, Timeshard, find_node, snapshot_dist
 
     command = "python3 bench/run.py" + "".join(f" {shlex.quote(a)}" for a in argv)
     try:
-        ts = Timeshard(find_node(args.node))
-        require_cli(ts)
+        ts = Timeshard(find_node(args.node), snapshot_dist())
         ts.version()
         modules = {"balance": balance, "replay": replay, "speed": speed, "coldstart": coldstart}
         for name in PARTS:
