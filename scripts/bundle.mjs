@@ -1,11 +1,11 @@
 // Builds dist/: js/index.js → dist/index.js (the action) and js/cli.js → dist/cli.js (the command line), both ES
-// modules for Node (target node20, so the CLI also runs on Node 20), plus the wasm next to them and a package.json
-// that marks dist/ as ESM on its own. Deterministic: the same sources give the same bytes (CI diffs dist/).
+// modules for Node (target node20, so the CLI also runs on Node 20), minified, plus the wasm next to them (without its
+// debug-name section) and a package.json that marks dist/ as ESM on its own. Deterministic: the same sources give the same bytes (CI diffs dist/).
 //
 // Usage: node scripts/bundle.mjs [--check]   (--check: build to a temp dir and fail if dist/ differs)
 
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +61,49 @@ async function bundle(outdir) {
       logLevel: 'warning',
     });
   }
-  copyFileSync(wasm, path.join(outdir, 'timeshard_bg.wasm'));
+  writeFileSync(path.join(outdir, 'timeshard_bg.wasm'), withoutNameSection(readFileSync(wasm)));
   writeFileSync(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
+}
+
+/**
+ * The wasm module without its `name` custom section (debug names of functions, ~60 KiB of a ~650 KiB module; only
+ * stack traces of a trap would show them, and the core reports errors as values, not traps). Every other section is
+ * copied byte for byte. Wasm binary format: 8-byte header, then sections `id (1 byte) · size (LEB128) · payload`;
+ * a custom section (id 0) starts its payload with its name (LEB128 length + UTF-8).
+ */
+export function withoutNameSection(bytes) {
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) throw new Error('not a wasm module');
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    let i = at;
+    for (;;) {
+      const byte = bytes[i];
+      if (byte === undefined) throw new Error('truncated wasm module');
+      i += 1;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) return { value, next: i };
+    }
+  };
+  const kept = [bytes.subarray(0, 8)];
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const size = leb(at + 1);
+    const end = size.next + size.value;
+    if (end > bytes.length) throw new Error('truncated wasm module');
+    let drop = false;
+    if (id === 0) {
+      const nameLength = leb(size.next);
+      const name = Buffer.from(bytes.subarray(nameLength.next, nameLength.next + nameLength.value)).toString('utf8');
+      drop = name === 'name';
+    }
+    if (!drop) kept.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
 }
 
 function listFiles(dir) {
@@ -102,4 +143,5 @@ async function main() {
   console.log(`dist/ total ${(total / 1024).toFixed(1)} KiB`);
 }
 
-await main();
+// Build only when run as a script (tests import withoutNameSection).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
