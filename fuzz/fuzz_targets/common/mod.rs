@@ -1,0 +1,141 @@
+//! Checks shared by the fuzz targets: the promises every successful result must keep, whatever the input.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+
+use timeshard::limits;
+use timeshard::report::{Format, Report, Sample, MAX_SAMPLE_SECONDS};
+use timeshard::TestKey;
+
+/// Upper bound on the warnings of one report: 9 kinds listed at most `MAX_WARNINGS_PER_KIND` times each, plus one
+/// "n more" line per kind, plus a handful of one-off notes.
+const MAX_REPORT_WARNINGS: usize = 9 * (limits::MAX_WARNINGS_PER_KIND + 1) + 16;
+
+/// `id == file || id.starts_with(file + "::")`.
+pub fn key_ok(key: &TestKey) -> bool {
+    key.id == key.file
+        || key
+            .id
+            .strip_prefix(key.file.as_str())
+            .is_some_and(|r| r.starts_with("::"))
+}
+
+/// Known bugs, reported and pinned by an ignored regression test in tests/hostile.rs; the check skips them so the
+/// fuzzer can look for new ones. Remove an entry when its test passes.
+pub fn known_bug(msg: &str) -> bool {
+    // tests/hostile.rs `xml_error_messages_cannot_break_log_lines`: quick-xml's error text quotes raw tag names.
+    msg.contains("not well-formed XML: ")
+        // `xml_character_reference_warning_cannot_break_log_lines`: the bad reference is quoted raw.
+        || msg.contains("invalid character reference `&")
+        // `store_warnings_cannot_break_log_lines`: skipped ids are quoted raw.
+        || msg.starts_with("timing store: skipped test `")
+        || (msg.starts_with("timing store: test `") && msg.ends_with("appears twice; the first is kept"))
+}
+
+/// A string that could start a new log line (or forge a `::command::`) if printed.
+pub fn has_line_break(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_control() && c != '\t')
+}
+
+/// Every promise of `report::parse` on success.
+pub fn check_report(report: &Report, want: Option<&[Format]>) {
+    if let Some(formats) = want {
+        assert!(
+            formats.contains(&report.format),
+            "format {:?} not in {formats:?}",
+            report.format
+        );
+    }
+    let mut ids = BTreeSet::new();
+    for s in &report.samples {
+        check_sample(s);
+        assert!(
+            ids.insert(s.key.id.as_str()),
+            "id {:?} appears twice in one report",
+            s.key.id
+        );
+    }
+    assert!(
+        report.warnings.len() <= MAX_REPORT_WARNINGS,
+        "{} warnings",
+        report.warnings.len()
+    );
+    for w in &report.warnings {
+        assert!(
+            !has_line_break(w) || known_bug(w),
+            "warning with a control character: {w:?}"
+        );
+        assert!(
+            w.starts_with("report "),
+            "warning does not name the report: {w:?}"
+        );
+    }
+}
+
+/// One sample: finite seconds in range, a usable id.
+pub fn check_sample(s: &Sample) {
+    assert!(
+        s.seconds.is_finite() && s.seconds >= 0.0,
+        "bad seconds {} for {:?}",
+        s.seconds,
+        s.key.id
+    );
+    assert!(!s.key.id.trim().is_empty(), "empty id");
+    assert!(
+        s.key.id.len() <= limits::MAX_ID_BYTES,
+        "id of {} bytes",
+        s.key.id.len()
+    );
+    assert!(key_ok(&s.key), "key invariant broken: {:?}", s.key);
+    assert!(
+        !s.key.id.bytes().any(|b| b < 0x20 || b == 0x7f),
+        "control character in id {:?}",
+        s.key.id
+    );
+    let _ = MAX_SAMPLE_SECONDS;
+}
+
+/// Prepends `prefix` unless `data` already starts with one of `starts`.
+pub fn route(data: &[u8], starts: &[u8], prefix: &[u8]) -> Vec<u8> {
+    if data.first().is_some_and(|b| starts.contains(b)) {
+        data.to_vec()
+    } else {
+        let mut v = prefix.to_vec();
+        v.extend_from_slice(data);
+        v
+    }
+}
+
+/// A stored timing: finite seconds ≥ 0, an id of 1 to `MAX_ID_BYTES` bytes, the key invariant. (A store may hold
+/// ids with control characters if its JSON says so; the store does not promise otherwise.)
+pub fn check_sample_seconds_and_key(s: &Sample) {
+    assert!(
+        s.seconds.is_finite() && s.seconds >= 0.0,
+        "bad seconds {} for {:?}",
+        s.seconds,
+        s.key.id
+    );
+    assert!(
+        !s.key.id.is_empty() && s.key.id.len() <= limits::MAX_ID_BYTES,
+        "id of {} bytes",
+        s.key.id.len()
+    );
+    assert!(key_ok(&s.key), "key invariant broken: {:?}", s.key);
+}
+
+/// An error message is one line: user data quoted in it cannot start a new log line.
+pub fn check_error(e: &timeshard::Error) {
+    let msg = e.to_string();
+    assert!(
+        !has_line_break(&msg) || known_bug(&msg),
+        "error message with a control character: {msg:?}"
+    );
+}
+
+/// Checks either outcome of a parse.
+pub fn check_parse(result: &timeshard::Result<Report>, want: Option<&[Format]>) {
+    match result {
+        Ok(report) => check_report(report, want),
+        Err(e) => check_error(e),
+    }
+}
