@@ -109,27 +109,19 @@ export function planDegrading(request) {
   }
 }
 
-/** The unit a test id runs as at granularity `g` (mirrors the core's TestKey::unit). */
-export function unitOf(id, granularity) {
-  if (granularity === 'test') return id;
-  const cut = id.indexOf('::');
-  if (cut === -1) return id;
-  if (granularity === 'file') return id.slice(0, cut);
-  const segments = id.slice(cut + 2).split('::');
-  return segments.length >= 2 ? `${id.slice(0, cut)}::${segments[0]}` : id;
-}
-
 /**
- * Last-resort plan without the core: units weighted by relative size (1 when unknown), largest first onto the
- * least-loaded worker (ties: the lower worker index), tests inside a group in input order. The "seconds" are
- * relative weights (mean 1 per unit), not a time prediction; every unit counts as estimated.
+ * Last-resort plan without the core: the test ids exactly as discovered (never collapsed to a coarser unit: only
+ * the core knows how ids map to files, and an id as given is always runnable), weighted by relative size (1 when
+ * unknown), largest first onto the least-loaded worker (ties: the lower worker index), tests inside a group in
+ * input order. The "seconds" are relative weights (mean 1 per unit), not a time prediction; every unit counts as
+ * estimated.
  */
 export function fallbackPlan(request) {
   const tests = request.tests ?? [];
   const units = [];
   const weightOf = new Map();
   tests.forEach((id, i) => {
-    const unit = unitOf(id, request.granularity);
+    const unit = id;
     const size = request.sizes?.[i];
     if (!weightOf.has(unit)) {
       units.push(unit);
