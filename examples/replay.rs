@@ -13,6 +13,10 @@
 //! cargo run --release --example replay -- --grid        # every statistic × every estimate rule (slow: ~2 min)
 //! cargo run --release --example replay -- --oracles     # what perfect knowledge would reach (upper bounds)
 //! cargo run --release --example replay -- --dir PATH    # another history folder (one sub-folder per suite)
+//! cargo run --release --example replay -- --explore     # oracle floors and experimental rules (below)
+//! cargo run --release --example replay -- --explore --worst  # + the tests behind the worst cases
+//! SHUFFLES=8 cargo run …  -- --explore    # each case also under 8 random test orders (LPT tie-breaks), averaged
+//! DETAIL=ewma cargo run … -- --explore    # per-(k, N) excess of the explorations whose name contains `ewma`
 //! ```
 //!
 //! The history files are `{id: seconds}` JSON objects, read here with serde_json directly.
@@ -235,6 +239,10 @@ fn main() {
     }
     println!(" | worst ratio");
     print_row("baseline (pytest-split)", &base, &base);
+    if args.iter().any(|a| a == "--explore") {
+        explore(&histories, &base, args.iter().any(|a| a == "--worst"));
+        return;
+    }
     let default = EstimateOptions::default();
     let mut methods: Vec<(String, Method)> = vec![(
         format!("{} + {}", Statistic::DEFAULT, describe(&default)),
@@ -294,11 +302,17 @@ fn estimate_candidates() -> Vec<EstimateOptions> {
     for pool in [PoolStat::Median, PoolStat::Mean] {
         for undiscovered_neighbours in [true, false] {
             for neighbours in [true, false] {
-                v.push(EstimateOptions {
-                    pool,
-                    undiscovered_neighbours,
-                    neighbours,
-                });
+                for similar_names in [true, false] {
+                    if similar_names && !neighbours {
+                        continue; // names are only compared within a file
+                    }
+                    v.push(EstimateOptions {
+                        pool,
+                        undiscovered_neighbours,
+                        neighbours,
+                        similar_names,
+                    });
+                }
             }
         }
     }
@@ -307,7 +321,7 @@ fn estimate_candidates() -> Vec<EstimateOptions> {
 
 fn describe(o: &EstimateOptions) -> String {
     format!(
-        "{}{}{}",
+        "{}{}{}{}",
         match o.pool {
             PoolStat::Median => "median",
             PoolStat::Mean => "mean",
@@ -321,7 +335,8 @@ fn describe(o: &EstimateOptions) -> String {
             " +undisc"
         } else {
             ""
-        }
+        },
+        if o.similar_names { " +names" } else { "" }
     )
 }
 
@@ -334,4 +349,497 @@ fn print_row(name: &str, r: &[(f64, f64)], base: &[(f64, f64)]) {
         print!(" | {:>7.2} ({:>6.1}) [{:>4.2}]", mean, max, ratio);
     }
     println!(" | {worst:.2}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exploration (`--explore`): statistics and new-test rules written here as closures over the store's samples, so
+// that losing ideas never reach src/.
+
+/// One replay step: the store after versions 1..=k, version k+1's tests and true times.
+struct Step {
+    k: usize,
+    /// Every stored test's samples, oldest first.
+    stored: Vec<(TestKey, Vec<f64>)>,
+    units: Vec<TestKey>,
+    truth: Vec<f64>,
+}
+
+fn steps(h: &History) -> Vec<Step> {
+    let mut store = Store::new();
+    let mut out = Vec::new();
+    for k in 0..h.versions.len() - 1 {
+        let run: Vec<Sample> = h.versions[k]
+            .iter()
+            .map(|(key, s)| Sample {
+                key: key.clone(),
+                seconds: *s,
+            })
+            .collect();
+        store.record_run(&[run], &RecordOptions::default());
+        let next = &h.versions[k + 1];
+        out.push(Step {
+            k,
+            stored: store
+                .iter()
+                .map(|t| (t.key.clone(), t.samples.to_vec()))
+                .collect(),
+            units: next.iter().map(|p| p.0.clone()).collect(),
+            truth: next.iter().map(|p| p.1).collect(),
+        });
+    }
+    out
+}
+
+type StatFn = Box<dyn Fn(&[f64]) -> f64>;
+
+/// How tests without a record are estimated in an exploration.
+#[derive(Clone, Copy)]
+enum NewRule {
+    /// `estimate_with` with these options.
+    Lib(EstimateOptions),
+    /// The q-quantile of the same-file neighbours (then directory, suite), like `Lib` otherwise.
+    Quantile(f64),
+    /// Most similar names first: the known tests of the same file sharing the most name tokens with the new one
+    /// (`jaccard`: by |A∩B|/|A∪B|, else by |A∩B|), their median; at least `min_shared` tokens shared, else the
+    /// library rule.
+    Similar {
+        jaccard: bool,
+        min_shared: usize,
+        min_score: f64,
+    },
+}
+
+struct Explorer {
+    name: String,
+    stat: StatFn,
+    new: NewRule,
+    /// Not a method: estimates computed from the step itself (its true times); `stat`/`new` are ignored.
+    oracle: Option<OracleFn>,
+}
+
+type OracleFn = Box<dyn Fn(&Step) -> Vec<f64>>;
+
+fn q_of(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let pos = q * (v.len().saturating_sub(1)) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    match (v.get(lo), v.get(lo + 1)) {
+        (Some(&a), Some(&b)) => a + (b - a) * frac,
+        (Some(&a), None) => a,
+        _ => 0.0,
+    }
+}
+
+/// The distinct alphanumeric tokens of a test's id after its file.
+fn tokens(k: &TestKey) -> Vec<String> {
+    let mut v: Vec<String> =
+        k.id.get(k.file.len()..)
+            .unwrap_or("")
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn predict(step: &Step, e: &Explorer) -> Vec<f64> {
+    if let Some(o) = &e.oracle {
+        return o(step);
+    }
+    let known: Vec<Sample> = step
+        .stored
+        .iter()
+        .map(|(key, s)| Sample {
+            key: key.clone(),
+            seconds: (e.stat)(s),
+        })
+        .collect();
+    let opts = match e.new {
+        NewRule::Lib(o) => o,
+        NewRule::Quantile(_) | NewRule::Similar { .. } => EstimateOptions {
+            similar_names: false,
+            ..EstimateOptions::default()
+        },
+    };
+    let est = estimate_with(&step.units, &[], &known, Granularity::Test, &opts);
+    let mut out = est.seconds;
+    match e.new {
+        NewRule::Lib(_) => {}
+        NewRule::Quantile(q) => {
+            let mut by_file: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let mut all = Vec::new();
+            for k in &known {
+                by_file
+                    .entry(k.key.file.as_str())
+                    .or_default()
+                    .push(k.seconds);
+                all.push(k.seconds);
+            }
+            let suite = q_of(&mut all, q);
+            for (i, u) in step.units.iter().enumerate() {
+                if est.basis[i].is_estimated() {
+                    out[i] = by_file
+                        .get_mut(u.file.as_str())
+                        .map_or(suite, |v| q_of(v, q))
+                        .max(0.001);
+                }
+            }
+        }
+        NewRule::Similar {
+            jaccard,
+            min_shared,
+            min_score,
+        } => {
+            let mut by_file: BTreeMap<&str, Vec<(Vec<String>, f64)>> = BTreeMap::new();
+            for k in &known {
+                by_file
+                    .entry(k.key.file.as_str())
+                    .or_default()
+                    .push((tokens(&k.key), k.seconds));
+            }
+            for (i, u) in step.units.iter().enumerate() {
+                if !est.basis[i].is_estimated() {
+                    continue;
+                }
+                let Some(cands) = by_file.get(u.file.as_str()) else {
+                    continue;
+                };
+                let mine = tokens(u);
+                let mut best = (0.0f64, Vec::new());
+                for (t, v) in cands {
+                    let shared = mine.iter().filter(|x| t.contains(x)).count();
+                    if shared < min_shared {
+                        continue;
+                    }
+                    let score = if jaccard {
+                        shared as f64 / (mine.len() + t.len() - shared).max(1) as f64
+                    } else {
+                        shared as f64
+                    };
+                    if score > best.0 {
+                        best = (score, vec![*v]);
+                    } else if score == best.0 {
+                        best.1.push(*v);
+                    }
+                }
+                if !best.1.is_empty() && best.0 >= min_score {
+                    out[i] = q_of(&mut best.1, 0.5).max(0.001);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Per (k, N): excess; and the mean.
+///
+/// With `SHUFFLES=s` in the environment, each case is also scored under `s` random orders of the tests (LPT breaks
+/// ties between equal estimates by order), and the excess is the mean over the orders: the expected value rather
+/// than one draw of where equal-looking tests land.
+fn explore_one(h: &History, steps: &[Step], e: &Explorer) -> Vec<(usize, usize, f64)> {
+    let _ = h;
+    let shuffles: u64 = std::env::var("SHUFFLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    for st in steps {
+        let est = predict(st, e);
+        let mut acc = score(&est, &st.truth);
+        for seed in 1..=shuffles {
+            let mut order: Vec<usize> = (0..est.len()).collect();
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            for i in (1..order.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let e2: Vec<f64> = order.iter().map(|&i| est[i]).collect();
+            let t2: Vec<f64> = order.iter().map(|&i| st.truth[i]).collect();
+            for (a, b) in acc.iter_mut().zip(score(&e2, &t2)) {
+                *a += b;
+            }
+        }
+        for (n, x) in WORKERS.iter().zip(acc) {
+            out.push((st.k, *n, x / (shuffles + 1) as f64));
+        }
+    }
+    out
+}
+
+/// Robust EWMA: a sample `factor`× and `margin` s away from the running level is held back as a suspect; the next
+/// sample confirms it (also far, same side: regime change, level = the mean of the two) or not (the suspect is
+/// dropped). A suspect still pending at the end enters with weight `w_pending`.
+fn robust_ewma(samples: &[f64], alpha: f64, factor: f64, margin: f64, w_pending: f64) -> f64 {
+    let Some((&first, rest)) = samples.split_first() else {
+        return 0.0;
+    };
+    let far = |x: f64, s: f64| -> i8 {
+        if x > factor * s && x > s + margin {
+            1
+        } else if x * factor < s && x < s - margin {
+            -1
+        } else {
+            0
+        }
+    };
+    let mut s = first;
+    let mut pending: Option<(f64, i8)> = None;
+    for &x in rest {
+        if let Some((p, side)) = pending.take() {
+            if far(x, s) == side {
+                s = (p + x) / 2.0;
+                continue;
+            }
+        }
+        let side = far(x, s);
+        if side != 0 {
+            pending = Some((x, side));
+        } else {
+            s = alpha * x + (1.0 - alpha) * s;
+        }
+    }
+    if let Some((p, _)) = pending {
+        s = w_pending * p + (1.0 - w_pending) * s;
+    }
+    s
+}
+
+fn ewma(samples: &[f64], alpha: f64) -> f64 {
+    Statistic::Ewma { alpha }.apply(samples)
+}
+
+fn explorers() -> Vec<Explorer> {
+    let d = EstimateOptions::default();
+    let mut v: Vec<Explorer> = Vec::new();
+    let mk = |name: String, stat: StatFn, new: NewRule| Explorer {
+        name,
+        stat,
+        new,
+        oracle: None,
+    };
+    v.push(mk(
+        "ewma/0.8 (default)".into(),
+        Box::new(|s| ewma(s, 0.8)),
+        NewRule::Lib(d),
+    ));
+    let no_names = EstimateOptions {
+        similar_names: false,
+        ..d
+    };
+    v.push(mk(
+        "ewma/0.8 file median".into(),
+        Box::new(|s| ewma(s, 0.8)),
+        NewRule::Lib(no_names),
+    ));
+    for (alpha, factor, margin, wp) in [
+        (0.8, 3.0, 1.0, 0.0),
+        (0.8, 3.0, 1.0, 0.3),
+        (0.8, 3.0, 1.0, 0.5),
+        (0.8, 2.0, 1.0, 0.0),
+        (0.8, 2.0, 1.0, 0.3),
+        (0.8, 3.0, 5.0, 0.0),
+        (0.8, 3.0, 0.3, 0.0),
+        (0.8, 5.0, 1.0, 0.0),
+        (0.7, 3.0, 1.0, 0.0),
+        (0.9, 3.0, 1.0, 0.0),
+        (1.0, 3.0, 1.0, 0.0),
+    ] {
+        v.push(mk(
+            format!("robust a{alpha} f{factor} m{margin} w{wp}"),
+            Box::new(move |s| robust_ewma(s, alpha, factor, margin, wp)),
+            NewRule::Lib(d),
+        ));
+    }
+    for q in [0.25, 0.4, 0.5, 0.75] {
+        v.push(mk(
+            format!("ewma/0.8 new q{q}"),
+            Box::new(|s| ewma(s, 0.8)),
+            NewRule::Quantile(q),
+        ));
+    }
+    for (alpha, jaccard, min_shared, min_score) in [
+        (0.8, true, 1, 0.0),
+        (0.8, true, 2, 0.0),
+        (0.8, false, 1, 0.0),
+        (0.8, false, 2, 0.0),
+        (0.8, true, 3, 0.0),
+        (0.8, true, 1, 0.34),
+        (0.8, true, 1, 0.5),
+        (0.8, true, 1, 0.67),
+        (0.7, true, 1, 0.0),
+        (0.7, true, 1, 0.5),
+        (0.9, true, 1, 0.5),
+        (1.0, true, 1, 0.5),
+    ] {
+        v.push(mk(
+            format!("ewma/{alpha} similar j{jaccard} n{min_shared} s{min_score}"),
+            Box::new(move |s| ewma(s, alpha)),
+            NewRule::Similar {
+                jaccard,
+                min_shared,
+                min_score,
+            },
+        ));
+    }
+    v
+}
+
+/// A spike: more than `SPIKE_FACTOR` times and `SPIKE_MARGIN` s above the test's median over every version.
+const SPIKE_FACTOR: f64 = 3.0;
+const SPIKE_MARGIN: f64 = 1.0;
+
+/// Each test's median over ALL versions of a history (future ones included).
+fn medians(h: &History) -> BTreeMap<String, f64> {
+    let mut all: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for v in &h.versions {
+        for (k, s) in v {
+            all.entry(k.id.clone()).or_default().push(*s);
+        }
+    }
+    all.into_iter()
+        .map(|(id, mut v)| (id, q_of(&mut v, 0.5)))
+        .collect()
+}
+
+fn oracles(h: &History) -> Vec<Explorer> {
+    let med = std::rc::Rc::new(medians(h));
+    let unspiked = |med: &BTreeMap<String, f64>, st: &Step| -> Vec<f64> {
+        st.units
+            .iter()
+            .zip(&st.truth)
+            .map(|(u, &t)| {
+                let m = med.get(&u.id).copied().unwrap_or(t);
+                if t > SPIKE_FACTOR * m && t > m + SPIKE_MARGIN {
+                    m
+                } else {
+                    t
+                }
+            })
+            .collect()
+    };
+    let mut v = vec![Explorer {
+        name: "oracle: true times (LPT floor)".into(),
+        stat: Box::new(|_| 0.0),
+        new: NewRule::Lib(EstimateOptions::default()),
+        oracle: Some(Box::new(|st| st.truth.clone())),
+    }];
+    let m = med.clone();
+    v.push(Explorer {
+        name: "oracle: true times, spikes unknown".into(),
+        stat: Box::new(|_| 0.0),
+        new: NewRule::Lib(EstimateOptions::default()),
+        oracle: Some(Box::new(move |st| unspiked(&m, st))),
+    });
+    for lambda in [0.5, 1.0, 2.0] {
+        let m = med.clone();
+        v.push(Explorer {
+            name: format!("oracle: spikes unknown, hedged x{lambda}"),
+            stat: Box::new(|_| 0.0),
+            new: NewRule::Lib(EstimateOptions::default()),
+            oracle: Some(Box::new(move |st| {
+                let u = unspiked(&m, st);
+                let spike_mass: f64 = st.truth.iter().zip(&u).map(|(t, x)| t - x).sum();
+                let c = lambda * spike_mass / st.truth.len().max(1) as f64;
+                u.iter().map(|x| x + c).collect()
+            })),
+        });
+    }
+    v
+}
+
+fn explore(histories: &[History], base: &[(f64, f64)], worst: bool) {
+    let all_steps: Vec<Vec<Step>> = histories.iter().map(steps).collect();
+    let n_oracles = oracles(&histories[0]).len();
+    for i in 0..n_oracles {
+        let mut name = String::new();
+        let r: Vec<(f64, f64)> = histories
+            .iter()
+            .zip(&all_steps)
+            .map(|(h, st)| {
+                let os = oracles(h);
+                let e = &os[i];
+                name = e.name.clone();
+                let x = explore_one(h, st, e);
+                let mean = x.iter().map(|p| p.2).sum::<f64>() / x.len().max(1) as f64;
+                let max = x.iter().map(|p| p.2).fold(0.0, f64::max);
+                (mean * 100.0, max * 100.0)
+            })
+            .collect();
+        print_row(&name, &r, base);
+    }
+    for e in explorers() {
+        let r: Vec<(f64, f64)> = histories
+            .iter()
+            .zip(&all_steps)
+            .map(|(h, st)| {
+                let x = explore_one(h, st, &e);
+                let mean = x.iter().map(|p| p.2).sum::<f64>() / x.len().max(1) as f64;
+                let max = x.iter().map(|p| p.2).fold(0.0, f64::max);
+                (mean * 100.0, max * 100.0)
+            })
+            .collect();
+        print_row(&e.name, &r, base);
+        if std::env::var("DETAIL").is_ok_and(|d| e.name.contains(d.as_str())) {
+            for (h, st) in histories.iter().zip(&all_steps) {
+                let x = explore_one(h, st, &e);
+                let cells: Vec<String> = x.iter().map(|p| format!("{:.0}", p.2 * 100.0)).collect();
+                println!("    {}: {}", h.name, cells.join(" "));
+            }
+        }
+    }
+    if worst {
+        let e = &explorers()[0];
+        for (h, st) in histories.iter().zip(&all_steps) {
+            let mut x = explore_one(h, st, e);
+            x.sort_by(|a, b| b.2.total_cmp(&a.2));
+            for &(k, n, ex) in x.iter().take(4) {
+                explain(h, &st[k], e, n, ex);
+            }
+        }
+    }
+}
+
+/// Prints the tests of the makespan group of one case whose true time most exceeds the estimate.
+fn explain(h: &History, st: &Step, e: &Explorer, n: usize, ex: f64) {
+    let est = predict(st, e);
+    let a = lpt(&est, n);
+    let mut loads = vec![0.0; n];
+    let mut pred = vec![0.0; n];
+    for (i, g) in a.iter().enumerate() {
+        loads[*g] += st.truth[i];
+        pred[*g] += est[i];
+    }
+    let (g, ms) = loads
+        .iter()
+        .enumerate()
+        .fold((0, 0.0), |b, (i, &l)| if l > b.1 { (i, l) } else { b });
+    let lb = lower_bound(&st.truth, n);
+    println!(
+        "\n{} k={} (plan from v1..=v{}, score v{}) N={n}: excess {:.1}%, makespan {ms:.1} (predicted {:.1}), LB {lb:.1}",
+        h.name,
+        st.k + 1,
+        st.k + 1,
+        st.k + 2,
+        ex * 100.0,
+        pred[g]
+    );
+    let hist: BTreeMap<&str, &Vec<f64>> =
+        st.stored.iter().map(|(k, s)| (k.id.as_str(), s)).collect();
+    let mut members: Vec<usize> = (0..st.units.len()).filter(|&i| a[i] == g).collect();
+    members.sort_by(|&x, &y| (st.truth[y] - est[y]).total_cmp(&(st.truth[x] - est[x])));
+    for &i in members.iter().take(5) {
+        let id = &st.units[i].id;
+        println!(
+            "  true {:>8.2} est {:>8.2} samples {:?}  {}",
+            st.truth[i],
+            est[i],
+            hist.get(id.as_str()).map(|v| v.as_slice()).unwrap_or(&[]),
+            id.chars().take(110).collect::<String>()
+        );
+    }
 }
