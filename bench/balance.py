@@ -109,7 +109,8 @@ def _cases(ts: Timeshard, path: Path, group: str, order: list[str], truth: dict[
 
 def _worse_line(c: dict) -> str:
     ours, lpt = c["timeshard"]["makespan"], c["least_duration"]["makespan"]
-    return f"{c['file']} N={c['n']}: timeshard {ours:.6f} s > least_duration {lpt:.6f} s (+{100 * (ours / lpt - 1):.5f} %)"
+    over = 100 * (ours / lpt - 1)
+    return f"{c['file']} N={c['n']}: timeshard {ours:.6f} s > least_duration {lpt:.6f} s (+{over:.5f} %)"
 
 
 def _stats(cases: list[dict], algo: str) -> dict:

@@ -1,8 +1,8 @@
 """Part 4, cold start and size: what a fresh `node dist/cli.js` costs over a bare `node`, and the size of dist/.
 
 Three commands, REPS runs each, round-robin: `node -e 0` (the floor), `node dist/cli.js --version`, and a tiny split
-(3 tests from a 3-entry timings file, 2 workers, test granularity, --json), which must load and instantiate the wasm and run the core.
-No network is used. The cost of timeshard is the median of a command minus the median of `node -e 0`.
+(3 tests from a 3-entry timings file, 2 workers, test granularity, --json), which must load and instantiate the wasm
+and run the core. No network is used. The cost of timeshard is the median of a command minus the median of `node -e 0`.
 """
 
 from __future__ import annotations

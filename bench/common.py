@@ -191,7 +191,9 @@ class Timeshard:
         return proc.stdout
 
     def version(self) -> str:
-        return self.run(["--version"], what="timeshard --version").strip()
+        """The version `--version` prints, without the leading program name."""
+        text = self.run(["--version"], what="timeshard --version").strip()
+        return text.removeprefix("timeshard").strip()
 
     def split(self, args: list[str], *, what: str) -> dict:
         out = self.run(["split", *args, "--json"], what=what)

@@ -87,7 +87,8 @@ def targets(parts: dict) -> list[dict]:
 def _meta_line(meta: dict) -> str:
     v = meta["versions"]
     return (f"{meta['date']} · commit {meta['commit']} · timeshard {v['timeshard']} · node {v['node']} · "
-            f"python {v['python']} · pytest-split {v['pytest_split']} · dist sha256 {meta.get('dist_sha256', '–')} · "
+            f"python {v['python']} · pytest-split {v['pytest_split']} · "
+            f"dist sha256 {meta.get('dist_sha256', '–')} · "
             f"load average at start {meta['loadavg']}"
             + (" · **--quick**" if meta.get("quick") else ""))
 
@@ -167,8 +168,10 @@ def _balance(b: dict, w) -> None:
       "durations; the baselines get the units in file order.")
     w("")
     w("```sh")
-    w("node dist/cli.js split --timings ../shared/bench/timings/FILE --workers N --granularity test --json   # JSON, log")
-    w("node dist/cli.js record --store STORE ../shared/bench/timings/FILE.xml                             # JUnit")
+    w("# JSON and log files:")
+    w("node dist/cli.js split --timings ../shared/bench/timings/FILE --workers N --granularity test --json")
+    w("# JUnit files:")
+    w("node dist/cli.js record --store STORE ../shared/bench/timings/FILE.xml")
     w("node dist/cli.js split --store STORE --workers N --granularity test --json")
     w("```")
     w("")
@@ -189,8 +192,14 @@ def _balance(b: dict, w) -> None:
     w(f"timeshard ≤ least_duration in {le['count']} of {le['of']} cases (relative tolerance 1e-9); within 1 ms of it "
       f"in {le.get('within_1ms', '–')} of {le['of']}. Largest shortfall: {le.get('max_gap_seconds', 0):.6f} s "
       f"({pct(le.get('max_gap_relative', 0), 5)}).")
-    for line in le["worse"]:
-        w(f"- worse: {line}")
+    if le["worse"]:
+        w("")
+        w("<details><summary>The cases where timeshard's makespan is above least_duration's</summary>")
+        w("")
+        for line in le["worse"]:
+            w(f"- {line}")
+        w("")
+        w("</details>")
     if s.get("max_prediction_gap") is not None:
         w("")
         w(f"Largest gap between a plan's `predicted_seconds` and the makespan scored here: "
@@ -247,6 +256,11 @@ def _replay(r: dict, w) -> None:
           f"{pct(ld['worst_excess'])} ({ld['worst_case']}) | {ratio} | {pct(ch['mean_excess'])} | "
           f"{pct(ch['worst_excess'])} ({ch['worst_case']}) |")
     w("")
+    repro = [f"{suite} {pct(row['least_duration']['mean_excess'])} vs {pct(row['team_baseline'], 1)}"
+             for suite, row in s["suites"].items() if row.get("team_baseline") is not None]
+    if repro:
+        w("The least_duration baseline against the team's earlier measurement of it: " + ", ".join(repro) + ".")
+        w("")
     w("Cases where timeshard does worst relative to least_duration, per history:")
     w("")
     for suite, row in s["suites"].items():

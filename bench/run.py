@@ -95,16 +95,21 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": os_name, "kernel": platform.release()}
 
 
-def meta(ts, command: str, quick: bool) -> dict:
+def commit_label() -> str:
+    """HEAD, and whether the sources or dist/ differ from it (taken when dist/ is snapshotted)."""
+    dirty = git("status", "--porcelain", "--", "src", "js", "dist", "Cargo.toml", "package.json")
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" (with uncommitted changes in src/ js/ dist/)" if dirty else "")
+
+
+def meta(ts, command: str, quick: bool, commit: str) -> dict:
     from importlib.metadata import version
 
     from common import dist_digest, node_version
 
-    dirty = git("status", "--porcelain", "--", "src", "js", "dist", "Cargo.toml", "package.json")
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" (with uncommitted changes in src/ js/ dist/)" if dirty else ""),
+        "commit": commit,
         "versions": {"timeshard": ts.version(), "node": node_version(ts.node), "python": platform.python_version(),
                      "pytest_split": version("pytest-split")},
         "machine": machine(),
@@ -180,6 +185,7 @@ def main(argv: list[str]) -> int:
 
     command = "python3 bench/run.py" + "".join(f" {shlex.quote(a)}" for a in argv)
     try:
+        commit = commit_label()
         ts = Timeshard(find_node(args.node), snapshot_dist())
         ts.version()
         modules = {"balance": balance, "replay": replay, "speed": speed, "coldstart": coldstart}
@@ -188,7 +194,7 @@ def main(argv: list[str]) -> int:
                 continue
             log(f"{name} ...")
             t0 = time.monotonic()
-            m = meta(ts, command, args.quick)
+            m = meta(ts, command, args.quick, commit)
             if name == "speed":
                 res = speed.run(ts, args.quick, log, runs=args.runs)
             else:
