@@ -1019,3 +1019,67 @@ fn a_long_id_recorded_time_is_found_at_test_granularity() {
         plan.warnings
     );
 }
+
+/// Seconds `parse` takes on `doc`, the best of three runs (for the two cost regressions below, which compare a
+/// hostile document with a benign one of the same size instead of asserting an absolute time).
+fn parse_seconds_of(doc: &str) -> f64 {
+    (0..3)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let _ = read("cost.xml", doc.as_bytes());
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Asserts that `hostile` costs at most 20 times `benign` (two documents of about the same size) plus 50 ms.
+fn assert_linear_cost(what: &str, hostile: &str, benign: &str) {
+    let (h, b) = (parse_seconds_of(hostile), parse_seconds_of(benign));
+    assert!(
+        h <= 20.0 * b + 0.05,
+        "{what}: {h:.3} s for the hostile document, {b:.3} s for a benign one of the same size"
+    );
+}
+
+#[test]
+#[ignore = "bug: report/junit.rs add_case() + test_id.rs JunitCase::key(): an inherited suite `file`/`name` is re-read for every case, cost O(its length) per case (1 MB report → ~7 s)"]
+fn a_long_suite_attribute_costs_linear_time() {
+    let long = "s".repeat(1 << 20);
+    let cases: String = (0..1000)
+        .map(|i| format!("<testcase name=\"t{i}\" time=\"1\"/>"))
+        .collect();
+    let node_cases: String = (0..1000)
+        .map(|i| format!("<testcase classname=\"test\" name=\"t{i}\" time=\"1\"/>"))
+        .collect();
+    let benign = format!(
+        "<testsuites><testsuite hostname=\"{long}\" file=\"a.py\">{cases}</testsuite></testsuites>"
+    );
+    assert_linear_cost(
+        "1 MB suite `file` inherited by 1,000 cases",
+        &format!("<testsuites><testsuite file=\"{long}\">{cases}</testsuite></testsuites>"),
+        &benign,
+    );
+    assert_linear_cost(
+        "1 MB suite `name` used by 1,000 node:test cases",
+        &format!("<testsuites><testsuite name=\"{long}\">{node_cases}</testsuite></testsuites>"),
+        &benign,
+    );
+}
+
+#[test]
+#[ignore = "bug: report/junit.rs subtract_subtests(): the parent walk does one map lookup per `/` of a Go subtest name, each comparing O(id length) bytes (3.2 MB report → ~3 s)"]
+fn deep_go_subtest_names_cost_linear_time() {
+    let deep = "/x".repeat(16_000);
+    let doc = |prefix: &str| -> String {
+        let cases: String = (0..100)
+            .map(|i| format!("<testcase file=\"a.go\" name=\"{prefix}{deep}/{i}\" time=\"1\"/>"))
+            .collect();
+        format!("<testsuite name=\"s\">{cases}</testsuite>")
+    };
+    // `Test…` names are treated as Go subtests; `Xest…` names of the same size are not.
+    assert_linear_cost(
+        "100 subtest names with 16,000 `/` each",
+        &doc("Test"),
+        &doc("Xest"),
+    );
+}
