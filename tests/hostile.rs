@@ -1083,3 +1083,43 @@ fn deep_go_subtest_names_cost_linear_time() {
         &doc("Xest"),
     );
 }
+
+/// Seconds `estimate` takes, the best of three runs.
+fn estimate_seconds_of(units: &[TestKey], known: &[timeshard::report::Sample]) -> f64 {
+    (0..3)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let e = timeshard::estimate::estimate(units, &[], known, Granularity::Test);
+            assert_eq!(e.seconds.len(), units.len());
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+#[test]
+#[ignore = "bug: estimate.rs estimate_with(): every parent directory (and `::` ancestor) of a known id is hashed in full, O(length²) per id (4 ids of 32 KB → ~2 s)"]
+fn deep_known_ids_cost_linear_time_in_estimate() {
+    let units: Vec<TestKey> = (0..10)
+        .map(|i| TestKey::from_id(&format!("tests/t{i}.py::test_x"), &[]))
+        .collect();
+    let known = |sep: &str| -> Vec<timeshard::report::Sample> {
+        (0..4)
+            .map(|i| timeshard::report::Sample {
+                key: TestKey::from_id(
+                    &format!("e/{}k{i}.py::test_y", format!("d{sep}").repeat(16_000)),
+                    &[],
+                ),
+                seconds: 1.5,
+            })
+            .collect()
+    };
+    // `d/d/d/…` has 16,000 parent directories; `d_d_d_…` of the same length has none.
+    let (h, b) = (
+        estimate_seconds_of(&units, &known("/")),
+        estimate_seconds_of(&units, &known("_")),
+    );
+    assert!(
+        h <= 20.0 * b + 0.05,
+        "{h:.3} s for deep ids, {b:.3} s for flat ids of the same length"
+    );
+}
