@@ -3,7 +3,12 @@
 //! Errors are for things the caller must fix (an invalid option, a report that cannot be read at all). Problems the
 //! core can work around — a bad time on one test case, an unknown element — are *warnings* carried in the result,
 //! never errors. Every message says where (file, line or element) and what was wrong.
+//!
+//! Messages quote user data (test ids, file names, attribute values, a parser's own error text) only through
+//! [`printable`], so that quoted data can never start a new log line (a forged `::error::` workflow command) or
+//! send a terminal escape sequence, and never makes a message unboundedly long.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Result alias used throughout the core.
@@ -114,6 +119,31 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// User data as it may appear inside a message: at most `max_chars` characters (`…` appended when cut), every
+/// control character (Unicode category Cc: C0, DEL and C1, so `\n`, `\r` and ESC too) replaced by U+FFFD. Borrows
+/// when nothing changes. Used for every piece of user-derived text quoted in a warning or an error, crate-wide.
+pub(crate) fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let cut = text.char_indices().nth(max_chars).map(|(i, _)| i);
+    let head = text.get(..cut.unwrap_or(text.len())).unwrap_or(text);
+    if cut.is_none() && !head.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out: String = head
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cut.is_some() {
+        out.push('…');
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +175,24 @@ mod tests {
         for (err, want) in cases {
             assert_eq!(err.to_string(), want);
         }
+    }
+
+    #[test]
+    fn printable_cuts_and_neutralises_control_characters() {
+        let cases = [
+            ("abc", 5, "abc"),
+            ("abcdef", 3, "abc…"),
+            ("a\nb", 5, "a\u{FFFD}b"),
+            ("a\r\n::error::x", 100, "a\u{FFFD}\u{FFFD}::error::x"),
+            ("ünï\u{1b}[2J", 4, "ünï\u{FFFD}…"),
+            ("c1\u{85}del\u{7f}", 10, "c1\u{FFFD}del\u{FFFD}"),
+            ("tab\there", 20, "tab\u{FFFD}here"),
+            ("", 3, ""),
+            ("xyz", 0, "…"),
+        ];
+        for (s, max, want) in cases {
+            assert_eq!(printable(s, max), want, "{s:?}");
+        }
+        assert!(matches!(printable("plain", 10), Cow::Borrowed(_)));
     }
 }

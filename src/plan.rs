@@ -22,9 +22,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::printable;
 use crate::limits::{MAX_TESTS, MAX_WARNINGS_PER_KIND, MAX_WORKERS};
 use crate::partition::{Budget, Partition, Prepared};
 use crate::{Error, Granularity, Result, TestKey};
+
+/// Longest test id quoted in a warning, in characters.
+const MAX_QUOTED_CHARS: usize = 200;
 
 /// Version of the plan JSON; bumped on incompatible changes.
 pub const PLAN_VERSION: u32 = 1;
@@ -65,7 +69,10 @@ impl FromStr for RequestedWorkers {
 fn workers_error(got: impl fmt::Display) -> Error {
     Error::input(
         "workers",
-        format!("expected a number from 1 to {MAX_WORKERS} or `auto`, got `{got}`"),
+        format!(
+            "expected a number from 1 to {MAX_WORKERS} or `auto`, got `{}`",
+            printable(&got.to_string(), 40)
+        ),
     )
 }
 
@@ -681,7 +688,7 @@ fn dedupe_and_clean(
         if !seen.insert(unit.id.as_str()) {
             duplicates.push(format!(
                 "test `{}` is listed more than once; it runs once",
-                unit.id
+                printable(&unit.id, MAX_QUOTED_CHARS)
             ));
             continue;
         }
@@ -690,7 +697,7 @@ fn dedupe_and_clean(
         } else {
             invalid.push(format!(
                 "test `{}` has an invalid duration ({s}); counted as 0 s",
-                unit.id
+                printable(&unit.id, MAX_QUOTED_CHARS)
             ));
             0.0
         };
@@ -1146,17 +1153,17 @@ mod tests {
 
     #[test]
     fn duplicates_and_invalid_seconds_are_warnings() {
-        let units = keys(&["a", "b", "a", "c", "d"]);
+        let units = keys(&["a", "b", "a", "c", "d", "e\n::x", "e\n::x"]);
         let plan = build(
             &units,
-            &[2.0, f64::NAN, 9.0, -1.0, 1.0],
-            &[false; 5],
+            &[2.0, f64::NAN, 9.0, -1.0, 1.0, 0.0, 0.0],
+            &[false; 7],
             &opts(Workers::Fixed(2), 0.0),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         plan.check_invariants(&units)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(plan.tests, 4);
+        assert_eq!(plan.tests, 5);
         assert_eq!(
             plan.total_seconds, 3.0,
             "first `a` (2 s) kept; NaN and -1 count as 0"
@@ -1165,6 +1172,7 @@ mod tests {
             plan.warnings,
             vec![
                 "test `a` is listed more than once; it runs once".to_string(),
+                "test `e\u{FFFD}::x` is listed more than once; it runs once".to_string(),
                 "test `b` has an invalid duration (NaN); counted as 0 s".to_string(),
                 "test `c` has an invalid duration (-1); counted as 0 s".to_string(),
             ]

@@ -39,6 +39,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::printable;
 use crate::limits::{MAX_ID_BYTES, MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
 use crate::report::Sample;
 use crate::test_id::TestKey;
@@ -50,6 +51,8 @@ pub const FORMAT: &str = "timeshard-store";
 pub const VERSION: u64 = 1;
 /// How many samples are kept per test (the last runs that saw it).
 pub const WINDOW: usize = 5;
+/// Longest id or value quoted in a warning, in characters.
+const MAX_QUOTED_CHARS: usize = 200;
 /// Default for [`RecordOptions::prune_after_runs`].
 pub const DEFAULT_PRUNE_AFTER_RUNS: u64 = 30;
 
@@ -433,7 +436,7 @@ impl Store {
                     skipped.push(format!(
                         "report {}: skipped `{}`: {why}",
                         r + 1,
-                        shorten(&s.key.id)
+                        printable(&s.key.id, MAX_QUOTED_CHARS)
                     ));
                     continue;
                 }
@@ -585,7 +588,8 @@ impl Store {
             Some(Value::String(f)) if f == FORMAT => {}
             Some(other) => {
                 return Err(Error::store(format!(
-                    "not a timeshard store (`format` is {other})"
+                    "not a timeshard store (`format` is {})",
+                    printable(&other.to_string(), 60)
                 )))
             }
             None => return Err(Error::store("not a timeshard store (no `format` field)")),
@@ -630,23 +634,11 @@ fn sample_problem(s: &Sample) -> Option<String> {
     } else if !file_matches(&s.key.id, &s.key.file) {
         Some(format!(
             "file `{}` is not a prefix of the id",
-            shorten(&s.key.file)
+            printable(&s.key.file, MAX_QUOTED_CHARS)
         ))
     } else {
         None
     }
-}
-
-/// An id for a warning: at most 200 bytes (cut at a char boundary).
-fn shorten(s: &str) -> String {
-    if s.len() <= 200 {
-        return s.to_string();
-    }
-    let mut end = 200;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", s.get(..end).unwrap_or(""))
 }
 
 fn push_json_string(out: &mut String, s: &str) {
@@ -670,9 +662,15 @@ fn push_json_string(out: &mut String, s: &str) {
 fn json_error(e: &serde_json::Error) -> Error {
     if e.is_data() {
         // Valid JSON of the wrong shape (e.g. an array at the top).
-        Error::store(format!("not a timeshard store: {e}"))
+        Error::store(format!(
+            "not a timeshard store: {}",
+            printable(&e.to_string(), MAX_QUOTED_CHARS)
+        ))
     } else {
-        Error::store(format!("not valid JSON: {e}"))
+        Error::store(format!(
+            "not valid JSON: {}",
+            printable(&e.to_string(), MAX_QUOTED_CHARS)
+        ))
     }
 }
 
@@ -737,10 +735,12 @@ fn read_body<T: EntryReader>(bytes: &[u8]) -> Result<(Option<u64>, CheckedEntrie
     let body: Body<T> = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
     let runs = match body.runs {
         None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .ok_or_else(|| Error::store(format!("`runs` is not a whole number: {v}")))?,
-        ),
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            Error::store(format!(
+                "`runs` is not a whole number: {}",
+                printable(&v.to_string(), 40)
+            ))
+        })?),
     };
     let tests = body
         .tests
@@ -765,9 +765,10 @@ fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
                 ))
             } else {
                 match &e.file {
-                    Some(f) if !file_matches(&id, f) => {
-                        Err(format!("`file` `{}` is not a prefix of the id", shorten(f)))
-                    }
+                    Some(f) if !file_matches(&id, f) => Err(format!(
+                        "`file` `{}` is not a prefix of the id",
+                        printable(f, MAX_QUOTED_CHARS)
+                    )),
                     // A `file` equal to the default is dropped so the store writes it the canonical way.
                     Some(f) if TestKey::from_id(&id, &[]).file == *f => {
                         Ok(Entry { file: None, ..e })
@@ -779,7 +780,7 @@ fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
         match checked {
             Err(why) => skipped.push(format!(
                 "timing store: skipped test `{}`: {why}",
-                shorten(&id)
+                printable(&id, MAX_QUOTED_CHARS)
             )),
             Ok(e) => match tests.entry(id) {
                 MapEntry::Vacant(v) => {
@@ -787,7 +788,7 @@ fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
                 }
                 MapEntry::Occupied(o) => skipped.push(format!(
                     "timing store: test `{}` appears twice; the first is kept",
-                    shorten(o.key())
+                    printable(o.key(), MAX_QUOTED_CHARS)
                 )),
             },
         }
@@ -813,7 +814,12 @@ fn load_v1(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
             for s in samples.iter().skip(samples.len().saturating_sub(WINDOW)) {
                 match s.as_f64() {
                     Some(x) if x.is_finite() && x >= 0.0 => kept.push(round_seconds(x)),
-                    _ => return Err(format!("sample {s} is not a number ≥ 0")),
+                    _ => {
+                        return Err(format!(
+                            "sample {} is not a number ≥ 0",
+                            printable(&s.to_string(), 40)
+                        ))
+                    }
                 }
             }
             let whole = |name: &str| -> std::result::Result<u64, String> {
@@ -858,7 +864,10 @@ fn load_v0(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
                     last_run: 1,
                     runs_seen: 1,
                 }),
-                _ => Err(format!("time {value} is not a number ≥ 0")),
+                _ => Err(format!(
+                    "time {} is not a number ≥ 0",
+                    printable(&value.to_string(), 40)
+                )),
             }
         }
     }
@@ -1294,6 +1303,11 @@ mod tests {
                 r#""ok::t":{"samples":[5],"last_run":1,"runs_seen":1}"#,
                 "test `ok::t` appears twice; the first is kept",
             ),
+            // Quoted ids and values never carry a control character into the message.
+            (
+                r#""a\n::error::x\u001b[2J":{"samples":["\r"],"last_run":1,"runs_seen":1}"#,
+                "skipped test `a\u{FFFD}::error::x\u{FFFD}[2J`: sample \"\\r\" is not",
+            ),
         ];
         for (entry, why) in cases {
             let json = format!(
@@ -1307,6 +1321,7 @@ mod tests {
                         warnings.len() == 1 && warnings[0].contains(why),
                         "{entry}: {warnings:?}"
                     );
+                    assert!(!warnings[0].contains(char::is_control), "{warnings:?}");
                 }
                 Err(e) => panic!("{entry}: {e}"),
             }

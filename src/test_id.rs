@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::printable;
 use crate::Error;
 
 /// How coarse the units handed to workers are.
@@ -93,7 +94,10 @@ impl FromStr for Granularity {
             .ok_or_else(|| {
                 Error::input(
                     "granularity",
-                    format!("expected `file`, `suite` or `test`, got `{s}`"),
+                    format!(
+                        "expected `file`, `suite` or `test`, got `{}`",
+                        printable(s, 40)
+                    ),
                 )
             })
     }
@@ -279,8 +283,8 @@ impl RootRewrite {
     /// A one-line explanation for the warning shown to the user.
     pub fn describe(&self) -> String {
         let what = match self.kind {
-            RewriteKind::Add => format!("adding `{}` in front of", self.prefix),
-            RewriteKind::Strip => format!("removing `{}` from", self.prefix),
+            RewriteKind::Add => format!("adding `{}` in front of", printable(&self.prefix, 200)),
+            RewriteKind::Strip => format!("removing `{}` from", printable(&self.prefix, 200)),
         };
         format!(
             "recorded timings use a different root directory: {what} recorded paths matches {} of {} test files \
@@ -717,9 +721,21 @@ mod tests {
             ("tests\\x.py::t", "tests/x.py", "tests/x.py::t"),
             ("/home/runner/work/r/r/x.py::t", "x.py", "x.py::t"),
             // Not a path before `::`: a nextest binary id (or a module path) is one unit, never cut at `::`.
-            ("my_crate::integration", "my_crate::integration", "my_crate::integration"),
-            ("my_crate::bin/tool", "my_crate::bin/tool", "my_crate::bin/tool"),
-            ("github.com/o/r/pkg::TestX", "github.com/o/r/pkg", "github.com/o/r/pkg::TestX"),
+            (
+                "my_crate::integration",
+                "my_crate::integration",
+                "my_crate::integration",
+            ),
+            (
+                "my_crate::bin/tool",
+                "my_crate::bin/tool",
+                "my_crate::bin/tool",
+            ),
+            (
+                "github.com/o/r/pkg::TestX",
+                "github.com/o/r/pkg",
+                "github.com/o/r/pkg::TestX",
+            ),
         ];
         for (id, file, want) in cases {
             let k = TestKey::from_id(id, &roots());

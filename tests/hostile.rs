@@ -896,7 +896,6 @@ fn assert_one_line(what: &str, text: &str) {
 }
 
 #[test]
-#[ignore = "bug: report/junit.rs parse(): quick-xml's error text quotes raw tag names (newlines included) in warnings and errors"]
 fn xml_error_messages_cannot_break_log_lines() {
     let kept = b"<testsuite><testcase name=\"a\" time=\"1\"/></x\n::error::pwned></testsuite>";
     let r = read_ok("junit.xml", kept);
@@ -911,7 +910,6 @@ fn xml_error_messages_cannot_break_log_lines() {
 }
 
 #[test]
-#[ignore = "bug: report/junit.rs decode_attr(): an invalid character reference is quoted raw in the warning"]
 fn xml_character_reference_warning_cannot_break_log_lines() {
     let doc =
         b"<testsuite><testcase file=\"a.py\" name=\"t&#\n::error::x;\" time=\"1\"/></testsuite>";
@@ -923,7 +921,6 @@ fn xml_character_reference_warning_cannot_break_log_lines() {
 }
 
 #[test]
-#[ignore = "bug: store.rs assemble()/shorten(): ids of skipped store entries are quoted raw (newlines included) in warnings"]
 fn store_warnings_cannot_break_log_lines() {
     let store = "{\"format\":\"timeshard-store\",\"version\":1,\"runs\":1,\"tests\":{\
                  \"a.py::t\\n::error::pwned\":{\"samples\":[\"x\"],\"last_run\":1,\"runs_seen\":1},\

@@ -14,7 +14,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{check_seconds, shorten, Format, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use super::{check_seconds, Format, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use crate::error::printable;
 use crate::test_id::{normalize_path_with, TestKey};
 use crate::{Error, Result};
 
@@ -158,7 +159,7 @@ fn key_of(id: &str, roots: &[String]) -> TestKey {
 }
 
 fn entry_at(id: &str) -> String {
-    format!("entry \"{}\"", shorten(id, 120))
+    format!("entry \"{}\"", printable(id, 120))
 }
 
 /// `{"id": seconds}` (pytest-split, conda, Knapsack).
@@ -181,7 +182,7 @@ fn durations(
                 format!(
                     "value is {} ({}), not a number of seconds; entry skipped",
                     kind_of(value),
-                    shorten(&value.to_string(), 40)
+                    printable(&value.to_string(), 40)
                 )
             }),
         }
@@ -210,7 +211,7 @@ fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> R
             _ => w.push(Kind::BadValue, &at(), || {
                 format!(
                     "expected [\"test id\", seconds], got {}; item skipped",
-                    shorten(&item.to_string(), 60)
+                    printable(&item.to_string(), 60)
                 )
             }),
         }
@@ -233,7 +234,7 @@ fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Vec<Sam
     for (i, item) in items.iter().enumerate() {
         let spec = item.get("spec").and_then(Value::as_str);
         let at = || match spec {
-            Some(s) => format!("durations[{i}] \"{}\"", shorten(s, 120)),
+            Some(s) => format!("durations[{i}] \"{}\"", printable(s, 120)),
             None => format!("durations[{i}]"),
         };
         let Some(spec) = spec else {

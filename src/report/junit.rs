@@ -29,9 +29,8 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::{
-    parse_seconds, shorten, Kind, LineCounter, Sample, Samples, Warnings, ACCEPTED_FORMATS,
-};
+use super::{parse_seconds, Kind, LineCounter, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use crate::error::printable;
 use crate::limits;
 use crate::test_id::{normalize_path_with, CaseMapping, JunitCase};
 use crate::{Error, Result};
@@ -161,6 +160,9 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
             Err(e) => {
                 let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
                 let line = p.lines.line_at(at);
+                // quick-xml's text quotes the document (a mismatched end tag, newlines and all).
+                let e = e.to_string();
+                let e = printable(&e, 200);
                 if p.samples.len() == 0 {
                     return Err(Error::report(
                         p.w.source(),
@@ -247,7 +249,10 @@ fn decode_attr(raw: &str, out: &mut String) -> Option<String> {
                     None => {
                         out.push(char::REPLACEMENT_CHARACTER);
                         problem.get_or_insert_with(|| {
-                            format!("invalid character reference `&{ent};` replaced by U+FFFD")
+                            format!(
+                                "invalid character reference `&{};` replaced by U+FFFD",
+                                printable(ent, 32)
+                            )
                         });
                     }
                 }
@@ -257,7 +262,7 @@ fn decode_attr(raw: &str, out: &mut String) -> Option<String> {
                 problem.get_or_insert_with(|| {
                     format!(
                         "unknown entity `&{};` kept as written (entities are never expanded)",
-                        shorten(ent, 32)
+                        printable(ent, 32)
                     )
                 });
             }
@@ -330,7 +335,7 @@ impl Parser<'_, '_> {
                         format!("line {line}"),
                         format!(
                             "not a timing file: root element <{}> is not <testsuites> or <testsuite>; {ACCEPTED_FORMATS}",
-                            shorten(&name, 40)
+                            printable(&name, 40)
                         ),
                     ));
                 }
@@ -433,7 +438,7 @@ impl Parser<'_, '_> {
                             String::new()
                         };
                         self.w.push(Kind::BadTime, &loc, || {
-                            format!("time=\"{}\" {why}; suite time ignored", shorten(&buf, 40))
+                            format!("time=\"{}\" {why}; suite time ignored", printable(&buf, 40))
                         });
                     }
                 },
@@ -507,14 +512,14 @@ impl Parser<'_, '_> {
                     skip(self, Kind::Note, &|| {
                         format!(
                             "nextest setup script `{}` ({secs} s) is not a test; skipped",
-                            shorten(name, 60)
+                            printable(name, 60)
                         )
                     });
                 }
                 Err(why) => {
                     let t = &bufs.time;
                     skip(self, Kind::BadTime, &|| {
-                        format!("time=\"{}\" {why}; case skipped", shorten(t, 40))
+                        format!("time=\"{}\" {why}; case skipped", printable(t, 40))
                     });
                 }
                 Ok(secs) => self.add_case(&bufs, has_class, has_file, secs, pos),
@@ -977,6 +982,36 @@ mod tests {
                 .expect_err(&xml)
                 .to_string();
             assert!(err.starts_with(want), "{xml}:\n{err}");
+        }
+    }
+
+    #[test]
+    fn quoted_document_text_never_breaks_a_line() {
+        // quick-xml's own message quotes the mismatched end tag; an invalid reference is quoted too.
+        let (got, w) = run(
+            "<testsuite><testcase classname=\"a.B\" name=\"t&#\n::x;\" time=\"1\"/></x\n::error::y></testsuite>",
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(
+            w[0].contains("invalid character reference `&#\u{FFFD}::x;`"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("`</x\u{FFFD}::error::y>`"), "{w:?}");
+        let err = parse(
+            "junit\n.xml",
+            b"<testsuite></y\r::error::z>",
+            &ParseOptions::default(),
+        )
+        .expect_err("no case read")
+        .to_string();
+        assert!(
+            err.starts_with("report junit\u{FFFD}.xml, line 1: not well-formed XML")
+                && err.contains("</y\u{FFFD}::error::z>"),
+            "{err}"
+        );
+        for text in w.iter().chain([&err]) {
+            assert!(!text.contains(char::is_control), "{text:?}");
         }
     }
 

@@ -5,7 +5,8 @@
 //! usable duration, is skipped with a warning naming its line number. A file with no valid line at all is not a
 //! timing file (error).
 
-use super::{parse_seconds, shorten, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use super::{parse_seconds, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use crate::error::printable;
 use crate::test_id::{normalize_path_with, TestKey};
 use crate::{Error, Result};
 
@@ -23,7 +24,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
         let parsed = match t.rsplit_once(':') {
             Some((path, secs)) if !path.trim().is_empty() => parse_seconds(secs)
                 .map(|s| (path.trim(), s))
-                .map_err(|why| format!("\"{}\" {why}", shorten(secs.trim(), 40))),
+                .map_err(|why| format!("\"{}\" {why}", printable(secs.trim(), 40))),
             _ => Err("is not `path:seconds`".to_string()),
         };
         match parsed {
@@ -36,7 +37,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
             Err(why) => {
                 first_bad.get_or_insert((line_no, t));
                 w.push(Kind::BadLine, &format!("line {line_no}"), || {
-                    format!("`{}`: {why}; line skipped", shorten(t, 80))
+                    format!("`{}`: {why}; line skipped", printable(t, 80))
                 });
             }
         }
@@ -48,7 +49,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
             format!("line {line_no}"),
             format!(
                 "not a timing file: `{}` is not `path:seconds`; {ACCEPTED_FORMATS}",
-                shorten(t, 60)
+                printable(t, 60)
             ),
         ));
     }

@@ -31,6 +31,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::printable;
 use crate::limits;
 use crate::test_id::{normalize_roots, TestKey};
 use crate::{Error, Result};
@@ -38,6 +39,9 @@ use crate::{Error, Result};
 /// Longest duration accepted for one test in one run: 1,000,000 s (11.6 days, longer than any CI job may run).
 /// Larger values are treated as corrupt and skipped with a warning.
 pub const MAX_SAMPLE_SECONDS: f64 = 1_000_000.0;
+
+/// Longest report name quoted in messages, in characters (longer names are cut with `…`).
+const MAX_SOURCE_CHARS: usize = 1000;
 
 /// The formats accepted, for error messages.
 pub const ACCEPTED_FORMATS: &str = "accepted formats: JUnit XML, pytest-split/Knapsack JSON ({\"id\": seconds, …}), \
@@ -105,6 +109,9 @@ pub struct ParseOptions {
 
 /// Reads one report; `source` is its name as shown in messages. See the module docs for the formats.
 pub fn parse(source: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Report> {
+    // The name comes from the user's file system (a file name may contain a newline): quoted like any user data.
+    let source = printable(source, MAX_SOURCE_CHARS);
+    let source = source.as_ref();
     if bytes.len() > limits::MAX_REPORT_BYTES {
         return Err(Error::limit(
             format!("report {source}"),
@@ -236,30 +243,6 @@ pub(crate) fn parse_seconds(raw: &str) -> std::result::Result<f64, &'static str>
     }
 }
 
-/// At most `max` characters of `s`, with `…` when cut and control characters shown as U+FFFD, so that quoted
-/// user data can never start a new log line. For quoting user data in messages.
-pub(crate) fn shorten(s: &str, max: usize) -> Cow<'_, str> {
-    let cut = s.char_indices().nth(max).map(|(i, _)| i);
-    let head = &s[..cut.unwrap_or(s.len())];
-    if cut.is_none() && !head.chars().any(|c| c.is_control()) {
-        return Cow::Borrowed(s);
-    }
-    let mut out: String = head
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                char::REPLACEMENT_CHARACTER
-            } else {
-                c
-            }
-        })
-        .collect();
-    if cut.is_some() {
-        out.push('…');
-    }
-    Cow::Owned(out)
-}
-
 /// Kinds of warnings; each kind is listed at most [`limits::MAX_WARNINGS_PER_KIND`] times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -319,9 +302,10 @@ pub(crate) struct Warnings {
 }
 
 impl Warnings {
+    /// `source` is quoted in every warning through [`printable`].
     pub(crate) fn new(source: &str) -> Self {
         Warnings {
-            source: source.to_string(),
+            source: printable(source, MAX_SOURCE_CHARS).into_owned(),
             list: Vec::new(),
             counts: [0; Kind::ALL.len()],
         }
@@ -475,7 +459,7 @@ impl Samples {
             w.push(Kind::ControlChar, &loc, || {
                 format!(
                     "control characters in test id replaced by U+FFFD: {}",
-                    shorten(&key.id, 80)
+                    printable(&key.id, 80)
                 )
             });
         }
@@ -491,7 +475,7 @@ impl Samples {
                         "test file name of {} bytes is longer than the limit of {} bytes; entry skipped: {}",
                         key.file.len(),
                         limits::MAX_ID_BYTES,
-                        shorten(&key.file, 60)
+                        printable(&key.file, 60)
                     )
                 });
                 return None;
@@ -503,7 +487,7 @@ impl Samples {
                     key.id.len(),
                     limits::MAX_ID_BYTES,
                     short.len() - LONG_ID_SUFFIX_BYTES,
-                    shorten(&short, 60)
+                    printable(&short, 60)
                 )
             });
             key.id = short;
@@ -709,20 +693,6 @@ mod tests {
             err.to_string(),
             "report big.xml exceeds the limit of 128 MiB"
         );
-    }
-
-    #[test]
-    fn shortening_for_messages() {
-        let cases = [
-            ("abc", 5, "abc"),
-            ("abcdef", 3, "abc…"),
-            ("a\nb", 5, "a\u{FFFD}b"),
-            ("ünï\u{1b}[2J", 4, "ünï\u{FFFD}…"),
-            ("", 3, ""),
-        ];
-        for (s, max, want) in cases {
-            assert_eq!(shorten(s, max), want, "{s:?}");
-        }
     }
 
     #[test]
