@@ -16,3 +16,9 @@ pub const MAX_XML_DEPTH: usize = 256;
 pub const MAX_WARNINGS_PER_KIND: usize = 20;
 /// Most workers (GitHub's matrix limit).
 pub const MAX_WORKERS: usize = 256;
+/// Largest `job-overhead-seconds` accepted: one day. Real per-job overhead (checkout, install, start-up skew) is
+/// 30–120 s; a larger value is a typo (milliseconds?) and would only push every prediction past any target.
+pub const MAX_JOB_OVERHEAD_SECONDS: f64 = 86_400.0;
+/// Largest `target-seconds` accepted: one week, longer than any CI job may run (GitHub: 6 h hosted, 5 days
+/// self-hosted). Bounding both keeps every wall-time and job-time sum of a plan finite and readable.
+pub const MAX_TARGET_SECONDS: f64 = 604_800.0;

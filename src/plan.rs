@@ -23,7 +23,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::printable;
-use crate::limits::{MAX_TESTS, MAX_WARNINGS_PER_KIND, MAX_WORKERS};
+use crate::limits::{
+    MAX_JOB_OVERHEAD_SECONDS, MAX_TARGET_SECONDS, MAX_TESTS, MAX_WARNINGS_PER_KIND, MAX_WORKERS,
+};
 use crate::partition::{Budget, Partition, Prepared};
 use crate::{Error, Granularity, Result, TestKey};
 
@@ -117,7 +119,7 @@ pub enum Workers {
     Fixed(usize),
     /// The smallest count whose predicted wall time (slowest group + per-job overhead) meets the target.
     Auto {
-        /// The wall-time target in seconds, > 0 (input `target-seconds`).
+        /// The wall-time target in seconds, > 0 and at most [`MAX_TARGET_SECONDS`] (input `target-seconds`).
         target_seconds: f64,
         /// The most workers to consider, 1 to 256 (input `max-workers`).
         max_workers: usize,
@@ -156,8 +158,8 @@ impl Workers {
         }
     }
 
-    /// Checks the ranges; each error names the action input: `workers` 1 to 256, `target-seconds` finite and > 0,
-    /// `max-workers` 1 to 256.
+    /// Checks the ranges; each error names the action input: `workers` 1 to 256, `target-seconds` > 0 and at
+    /// most [`MAX_TARGET_SECONDS`] (a week), `max-workers` 1 to 256.
     pub fn validate(&self) -> Result<()> {
         match *self {
             Workers::Fixed(n) if !(1..=MAX_WORKERS).contains(&n) => Err(workers_error(n)),
@@ -166,11 +168,13 @@ impl Workers {
                 target_seconds,
                 max_workers,
             } => {
-                if !(target_seconds.is_finite() && target_seconds > 0.0) {
+                // Written so that NaN fails too.
+                if !(target_seconds > 0.0 && target_seconds <= MAX_TARGET_SECONDS) {
                     return Err(Error::input(
                         "target-seconds",
                         format!(
-                            "expected a number of seconds greater than 0, got `{target_seconds}`"
+                            "expected a number of seconds greater than 0 and at most {MAX_TARGET_SECONDS} \
+                             (a week), got `{target_seconds}`"
                         ),
                     ));
                 }
@@ -191,8 +195,8 @@ impl Workers {
 pub struct PlanOptions {
     /// Fixed or automatic worker count.
     pub workers: Workers,
-    /// Seconds each job spends before its tests start (checkout, install, start-up skew), ≥ 0
-    /// (input `job-overhead-seconds`). Added to the slowest group for the wall time, and once per job for the
+    /// Seconds each job spends before its tests start (checkout, install, start-up skew), 0 to
+    /// [`MAX_JOB_OVERHEAD_SECONDS`] (a day; input `job-overhead-seconds`). Added to the slowest group for the wall time, and once per job for the
     /// total job time.
     pub job_overhead_seconds: f64,
     /// The granularity of the units (reported in the plan and used in messages).
@@ -217,14 +221,19 @@ impl PlanOptions {
     }
 
     /// Checks every option; errors name the action input (`workers`, `target-seconds`, `max-workers`,
-    /// `job-overhead-seconds`).
+    /// `job-overhead-seconds`). The job overhead is 0 to [`MAX_JOB_OVERHEAD_SECONDS`] (a day): any finite value
+    /// would do for the arithmetic of one job, but `workers × overhead` and `makespan + overhead` must stay finite
+    /// and meaningful.
     pub fn validate(&self) -> Result<()> {
         self.workers.validate()?;
         let o = self.job_overhead_seconds;
-        if !(o.is_finite() && o >= 0.0) {
+        // Written so that NaN fails too.
+        if !(o >= 0.0 && o <= MAX_JOB_OVERHEAD_SECONDS) {
             return Err(Error::input(
                 "job-overhead-seconds",
-                format!("expected a number of seconds ≥ 0, got `{o}`"),
+                format!(
+                    "expected a number of seconds from 0 to {MAX_JOB_OVERHEAD_SECONDS} (a day), got `{o}`"
+                ),
             ));
         }
         Ok(())
@@ -998,15 +1007,26 @@ mod tests {
                     max_workers: 1,
                 },
             ),
+            (
+                "auto",
+                MAX_TARGET_SECONDS,
+                2,
+                Workers::Auto {
+                    target_seconds: MAX_TARGET_SECONDS,
+                    max_workers: 2,
+                },
+            ),
             // A fixed count does not use the auto settings, so they are not checked.
             ("3", f64::NAN, 0, Workers::Fixed(3)),
         ];
         for (w, t, m, want) in ok {
             assert_eq!(Workers::parse(w, t, m).ok(), Some(want), "{w} {t} {m}");
         }
-        let bad: [(&str, f64, usize, &str); 7] = [
+        let bad: [(&str, f64, usize, &str); 9] = [
             ("0", 300.0, 256, "workers"),
             ("auto", 0.0, 256, "target-seconds"),
+            ("auto", MAX_TARGET_SECONDS + 1.0, 256, "target-seconds"),
+            ("auto", 1e308, 256, "target-seconds"),
             ("auto", -5.0, 256, "target-seconds"),
             ("auto", f64::NAN, 256, "target-seconds"),
             ("auto", f64::INFINITY, 256, "target-seconds"),
@@ -1024,17 +1044,20 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("input `target-seconds`: expected a number of seconds greater than 0, got `-5`")
+            Some(
+                "input `target-seconds`: expected a number of seconds greater than 0 and at most 604800 (a week), \
+                 got `-5`"
+            )
         );
     }
 
     #[test]
     fn options_validation() {
-        let good = [0.0, 60.0, 1e-9];
+        let good = [0.0, 60.0, 1e-9, MAX_JOB_OVERHEAD_SECONDS];
         for o in good {
             assert!(opts(Workers::Fixed(2), o).validate().is_ok(), "{o}");
         }
-        let bad = [-1.0, f64::NAN, f64::INFINITY];
+        let bad = [-1.0, f64::NAN, f64::INFINITY, 86_400.5, 1e308];
         for o in bad {
             let err = opts(Workers::Fixed(2), o)
                 .validate()

@@ -932,7 +932,6 @@ fn store_warnings_cannot_break_log_lines() {
 }
 
 #[test]
-#[ignore = "bug: plan.rs PlanOptions::validate() accepts any finite job_overhead_seconds; the plan's wall/job seconds overflow to inf (JSON null)"]
 fn huge_job_overhead_gives_finite_plan_numbers_or_an_input_error() {
     let mut req = plan_request(
         Some(vec!["a.py".into()]),
