@@ -451,7 +451,12 @@ fn dedupe(known: &[Sample], warnings: &mut Vec<String>) -> Vec<(TestKey, f64)> {
     out
 }
 
-/// The proper ancestors of a unit's id, shortest first: its file, then each `::` prefix below the id.
+/// How many ancestors of an id (`::` prefixes) or parent directories of a file are looked at. Each is hashed in
+/// full, so without a cap a hostile id with thousands of levels costs O(length²); real ids have a handful.
+const MAX_ANCESTORS: usize = 16;
+
+/// The proper ancestors of a unit's id, shortest first: its file, then each `::` prefix below the id (at most
+/// [`MAX_ANCESTORS`]).
 fn ancestors(u: &TestKey) -> impl Iterator<Item = &str> {
     let id = u.id.as_str();
     let start = u.file.len();
@@ -463,13 +468,16 @@ fn ancestors(u: &TestKey) -> impl Iterator<Item = &str> {
     let file = (id.len() > start).then_some(u.file.as_str());
     file.into_iter()
         .chain(cuts.filter_map(move |i| id.get(..i)))
+        .take(MAX_ANCESTORS)
 }
 
-/// The parent directories of a path, nearest first, excluding the root (`a/b/c.py` → `a/b`, `a`).
+/// The parent directories of a path, nearest first, excluding the root (`a/b/c.py` → `a/b`, `a`); at most
+/// [`MAX_ANCESTORS`] (deeper ones fall back to the suite median).
 fn parent_dirs(file: &str) -> impl Iterator<Item = &str> {
     file.rmatch_indices('/')
         .filter(|(i, _)| *i > 0)
         .filter_map(move |(i, _)| file.get(..i))
+        .take(MAX_ANCESTORS)
 }
 
 fn summary(basis: &[Basis]) -> Option<String> {

@@ -1093,7 +1093,6 @@ fn estimate_seconds_of(units: &[TestKey], known: &[timeshard::report::Sample]) -
 }
 
 #[test]
-#[ignore = "bug: estimate.rs estimate_with(): every parent directory (and `::` ancestor) of a known id is hashed in full, O(length²) per id (4 ids of 32 KB → ~2 s)"]
 fn deep_known_ids_cost_linear_time_in_estimate() {
     let units: Vec<TestKey> = (0..10)
         .map(|i| TestKey::from_id(&format!("tests/t{i}.py::test_x"), &[]))
