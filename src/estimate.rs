@@ -137,8 +137,13 @@ pub fn estimate_with(
     let mut known = dedupe(known, &mut warnings);
 
     // Recorded with another root (`backend/x.py` vs `x.py`)? One consistent rewrite, said out loud.
-    let unit_files: BTreeSet<String> = units.iter().map(|u| u.file.clone()).collect();
-    let known_files: BTreeSet<String> = known.iter().map(|k| k.0.file.clone()).collect();
+    // Distinct files first through a hash set: 200k ids of 16k files must not each pay an ordered insert.
+    let distinct_files = |files: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
+        let set: HashSet<&str> = files.collect();
+        set.into_iter().map(str::to_string).collect()
+    };
+    let unit_files = distinct_files(&mut units.iter().map(|u| u.file.as_str()));
+    let known_files = distinct_files(&mut known.iter().map(|k| k.0.file.as_str()));
     if !known.is_empty() && unit_files.iter().any(|f| !known_files.contains(f)) {
         if let Some(rw) = reconcile_roots(&known_files, &unit_files) {
             let mut rewritten = 0;
@@ -163,7 +168,8 @@ pub fn estimate_with(
 
     // Known timings summed up to the units' granularity. A record exactly at the unit's level wins over the sum of
     // finer ones for the same unit (two sources measuring the same thing must not add up).
-    let mut agg: BTreeMap<String, Agg> = BTreeMap::new();
+    // A hash map (never iterated in hash order: the neighbour pool below is sorted by id).
+    let mut agg: HashMap<String, Agg> = HashMap::new();
     for (key, secs) in &known {
         let unit = key.unit(g);
         let exact = unit.id == key.id;
@@ -236,6 +242,8 @@ pub fn estimate_with(
                 .filter(|(id, _)| !coarse.contains(id.as_str()))
                 .map(|(id, a)| (a.file.as_str(), id.as_str(), a.value())),
         );
+        // Ids are unique keys, so this order is total and independent of the hash map's.
+        pool.sort_unstable_by(|a, b| a.1.cmp(b.1));
     } else {
         // Each discovered unit once, even when listed twice.
         let distinct: BTreeMap<&str, (&str, f64)> = units
