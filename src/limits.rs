@@ -10,6 +10,14 @@ pub const MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
 pub const MAX_ID_BYTES: usize = 64 * 1024;
 /// Most tests (units) in one plan.
 pub const MAX_TESTS: usize = 2_000_000;
+/// Longest duration accepted for one test in one run: 1,000,000 s (11.6 days, longer than any CI job may run).
+/// Larger values are treated as corrupt: the report parsers skip such an entry, the store such a sample, each
+/// with a warning.
+pub const MAX_SAMPLE_SECONDS: f64 = 1_000_000.0;
+/// Largest duration one unit of a plan may weigh: [`MAX_SAMPLE_SECONDS`] × [`MAX_TESTS`] (every test at the cap,
+/// all in one file). No valid input reaches it; `plan::build` counts a larger value as this (with a warning), so
+/// that sums over up to [`MAX_TESTS`] units stay finite whatever the estimates say.
+pub const MAX_UNIT_SECONDS: f64 = MAX_SAMPLE_SECONDS * MAX_TESTS as f64;
 /// Deepest XML element nesting accepted in a JUnit report.
 pub const MAX_XML_DEPTH: usize = 256;
 /// Most warnings of one kind listed individually; the rest are counted in one summary warning.

@@ -24,7 +24,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::printable;
 use crate::limits::{
-    MAX_JOB_OVERHEAD_SECONDS, MAX_TARGET_SECONDS, MAX_TESTS, MAX_WARNINGS_PER_KIND, MAX_WORKERS,
+    MAX_JOB_OVERHEAD_SECONDS, MAX_TARGET_SECONDS, MAX_TESTS, MAX_UNIT_SECONDS,
+    MAX_WARNINGS_PER_KIND, MAX_WORKERS,
 };
 use crate::partition::{Budget, Partition, Prepared};
 use crate::{Error, Granularity, Result, TestKey};
@@ -227,8 +228,8 @@ impl PlanOptions {
     pub fn validate(&self) -> Result<()> {
         self.workers.validate()?;
         let o = self.job_overhead_seconds;
-        // Written so that NaN fails too.
-        if !(o >= 0.0 && o <= MAX_JOB_OVERHEAD_SECONDS) {
+        // NaN is in no range, so it fails too.
+        if !(0.0..=MAX_JOB_OVERHEAD_SECONDS).contains(&o) {
             return Err(Error::input(
                 "job-overhead-seconds",
                 format!(
@@ -523,7 +524,7 @@ impl<'a> Evaluator<'a> {
 /// * **Validation.** Options are validated first ([`PlanOptions::validate`]). The three slices must have the same
 ///   length (else an error naming input `tests`); more than [`MAX_TESTS`] units is a limit error. A unit id listed
 ///   twice is kept once (first occurrence) with a warning; a duration that is negative, NaN or infinite counts as
-///   0 s with a warning. Neither fails the build: a bad duration only makes the split less balanced.
+///   0 s with a warning, one above [`MAX_UNIT_SECONDS`] as that (with a warning), so every sum stays finite. Neither fails the build: a bad duration only makes the split less balanced.
 /// * **No units.** The plan has `workers: 0`, no groups, no candidates and a warning. This is not an error here:
 ///   whether "nothing to run" is a mistake (a glob that matched nothing) or expected (no timing data yet, tests
 ///   taken from timings) is the caller's call, and GitHub rejects an empty matrix, so the action must decide what
@@ -701,7 +702,16 @@ fn dedupe_and_clean(
             ));
             continue;
         }
-        let w = if s.is_finite() && s >= 0.0 {
+        let w = if s.is_finite() && s > MAX_UNIT_SECONDS {
+            // Defence in depth: the parsers and the store cap each sample, so only a bug upstream gets here; the
+            // cap keeps every sum of the plan finite.
+            invalid.push(format!(
+                "test `{}` has a duration of {s:e} s, above the limit of {MAX_UNIT_SECONDS} s; counted as \
+                 {MAX_UNIT_SECONDS} s",
+                printable(&unit.id, MAX_QUOTED_CHARS)
+            ));
+            MAX_UNIT_SECONDS
+        } else if s.is_finite() && s >= 0.0 {
             s
         } else {
             invalid.push(format!(
@@ -1176,21 +1186,25 @@ mod tests {
 
     #[test]
     fn duplicates_and_invalid_seconds_are_warnings() {
-        let units = keys(&["a", "b", "a", "c", "d", "e\n::x", "e\n::x"]);
+        let units = keys(&["a", "b", "a", "c", "d", "e\n::x", "e\n::x", "f", "g"]);
         let plan = build(
             &units,
-            &[2.0, f64::NAN, 9.0, -1.0, 1.0, 0.0, 0.0],
-            &[false; 7],
+            &[2.0, f64::NAN, 9.0, -1.0, 1.0, 0.0, 0.0, 1e308, f64::MAX],
+            &[false; 9],
             &opts(Workers::Fixed(2), 0.0),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         plan.check_invariants(&units)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(plan.tests, 5);
+        assert_eq!(plan.tests, 7);
         assert_eq!(
-            plan.total_seconds, 3.0,
-            "first `a` (2 s) kept; NaN and -1 count as 0"
+            plan.total_seconds,
+            3.0 + 2.0 * MAX_UNIT_SECONDS,
+            "first `a` (2 s) kept; NaN and -1 count as 0; 1e308 and f64::MAX count as the cap"
         );
+        for x in [plan.predicted_wall_seconds, plan.job_seconds] {
+            assert!(x.is_finite(), "{x}");
+        }
         assert_eq!(
             plan.warnings,
             vec![
@@ -1198,6 +1212,14 @@ mod tests {
                 "test `e\u{FFFD}::x` is listed more than once; it runs once".to_string(),
                 "test `b` has an invalid duration (NaN); counted as 0 s".to_string(),
                 "test `c` has an invalid duration (-1); counted as 0 s".to_string(),
+                format!(
+                    "test `f` has a duration of 1e308 s, above the limit of 2000000000000 s; counted as \
+                     2000000000000 s"
+                ),
+                format!(
+                    "test `g` has a duration of 1.7976931348623157e308 s, above the limit of 2000000000000 s; \
+                     counted as 2000000000000 s"
+                ),
             ]
         );
     }

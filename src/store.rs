@@ -41,7 +41,7 @@ use serde_json::Value;
 
 use crate::error::printable;
 use crate::limits::{MAX_ID_BYTES, MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
-use crate::report::Sample;
+use crate::report::{check_seconds, Sample};
 use crate::test_id::TestKey;
 use crate::{Error, Result};
 
@@ -423,7 +423,8 @@ impl Store {
     ///   seen them for `opts.prune_after_runs` runs.
     /// * A run without a single valid sample (every report missing) is not counted and changes nothing, so broken
     ///   record steps cannot age the store into pruning everything.
-    /// * Samples with a negative or non-finite time, an over-long id or a file that is not a prefix of the id are
+    /// * Samples with a time the report parsers would refuse (negative, not finite, above
+    ///   [`MAX_SAMPLE_SECONDS`](crate::limits::MAX_SAMPLE_SECONDS)), an over-long id or a file that is not a prefix of the id are
     ///   skipped with a warning. When reports disagree on a test's file, the first report's wins.
     pub fn record_run(&mut self, reports: &[Vec<Sample>], opts: &RecordOptions) -> RecordSummary {
         let mut skipped = Capped::new("samples skipped");
@@ -627,8 +628,8 @@ fn file_matches(id: &str, file: &str) -> bool {
 }
 
 fn sample_problem(s: &Sample) -> Option<String> {
-    if !s.seconds.is_finite() || s.seconds < 0.0 {
-        Some(format!("time {} is not a finite number ≥ 0", s.seconds))
+    if let Err(why) = check_seconds(s.seconds) {
+        Some(format!("time {} {why}", s.seconds))
     } else if s.key.id.is_empty() || s.key.id.len() > MAX_ID_BYTES {
         Some(format!("the id must have 1 to {MAX_ID_BYTES} bytes"))
     } else if !file_matches(&s.key.id, &s.key.file) {
@@ -748,6 +749,17 @@ fn read_body<T: EntryReader>(bytes: &[u8]) -> Result<(Option<u64>, CheckedEntrie
     Ok((runs, tests.items))
 }
 
+/// A stored duration, checked like a report's ([`check_seconds`]: finite, ≥ 0, at most
+/// [`MAX_SAMPLE_SECONDS`](crate::limits::MAX_SAMPLE_SECONDS)); `Err` says why, naming the value as `what`. A store
+/// written by this crate never holds anything else, so a bad value means a corrupt entry, which is skipped whole.
+fn stored_seconds(value: &Value, what: &str) -> std::result::Result<f64, String> {
+    let shown = || printable(&value.to_string(), 40).into_owned();
+    let x = value
+        .as_f64()
+        .ok_or_else(|| format!("{what} {} is not a number ≥ 0", shown()))?;
+    check_seconds(x).map_err(|why| format!("{what} {} {why}", shown()))
+}
+
 /// Builds the store from checked entries: skips bad ones, duplicates and entries inconsistent with `runs`.
 fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
     let mut skipped = Capped::new("store entries skipped");
@@ -812,15 +824,7 @@ fn load_v1(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
             }
             let mut kept = Vec::with_capacity(samples.len().min(WINDOW));
             for s in samples.iter().skip(samples.len().saturating_sub(WINDOW)) {
-                match s.as_f64() {
-                    Some(x) if x.is_finite() && x >= 0.0 => kept.push(round_seconds(x)),
-                    _ => {
-                        return Err(format!(
-                            "sample {} is not a number ≥ 0",
-                            printable(&s.to_string(), 40)
-                        ))
-                    }
-                }
+                kept.push(round_seconds(stored_seconds(s, "sample")?));
             }
             let whole = |name: &str| -> std::result::Result<u64, String> {
                 obj.get(name)
@@ -857,18 +861,12 @@ fn load_v0(bytes: &[u8]) -> Result<(Store, Vec<String>)> {
     struct V0;
     impl EntryReader for V0 {
         fn read(value: &Value) -> std::result::Result<Entry, String> {
-            match value.as_f64() {
-                Some(x) if x.is_finite() && x >= 0.0 => Ok(Entry {
-                    file: None,
-                    samples: vec![round_seconds(x)],
-                    last_run: 1,
-                    runs_seen: 1,
-                }),
-                _ => Err(format!(
-                    "time {} is not a number ≥ 0",
-                    printable(&value.to_string(), 40)
-                )),
-            }
+            Ok(Entry {
+                file: None,
+                samples: vec![round_seconds(stored_seconds(value, "time")?)],
+                last_run: 1,
+                runs_seen: 1,
+            })
         }
     }
     let (_, items) = read_body::<V0>(bytes)?;
@@ -1062,9 +1060,14 @@ mod tests {
     fn bad_samples_are_skipped_and_empty_runs_not_counted() {
         let mut store = Store::new();
         let cases = [
-            (s("a::nan", f64::NAN), "not a finite number"),
-            (s("a::neg", -1.0), "not a finite number"),
-            (s("a::inf", f64::INFINITY), "not a finite number"),
+            (s("a::nan", f64::NAN), "time NaN is not a number"),
+            (s("a::neg", -1.0), "time -1 is negative"),
+            (s("a::inf", f64::INFINITY), "time inf is infinite"),
+            (s("a::huge", 1e308), "is larger than 1000000 s"),
+            (
+                s("a::over", 1_000_000.5),
+                "time 1000000.5 is larger than 1000000 s",
+            ),
             (keyed("b.py", "a.py::t", 1.0), "is not a prefix of the id"),
             (keyed("", "", 1.0), "the id must have"),
         ];
@@ -1253,7 +1256,11 @@ mod tests {
             (r#""a":[1]"#, "expected an object"),
             (
                 r#""a":{"samples":[-1],"last_run":1,"runs_seen":1}"#,
-                "sample -1 is not a number ≥ 0",
+                "sample -1 is negative",
+            ),
+            (
+                r#""a":{"samples":[1,1e308],"last_run":2,"runs_seen":2}"#,
+                "skipped test `a`: sample 1e+308 is larger than 1000000 s",
             ),
             (
                 r#""a":{"samples":["x"],"last_run":1,"runs_seen":1}"#,
@@ -1326,11 +1333,16 @@ mod tests {
                 Err(e) => panic!("{entry}: {e}"),
             }
         }
-        let v0 = r#"{"format":"timeshard-store","version":0,"tests":{"a":1,"b":"x","c":-2}}"#;
+        let v0 =
+            r#"{"format":"timeshard-store","version":0,"tests":{"a":1,"b":"x","c":-2,"d":2e6}}"#;
         let (store, warnings) = Store::load(v0.as_bytes())
             .map_err(|e| e.to_string())
             .unwrap_or_default();
-        assert_eq!((store.len(), warnings.len()), (1, 3), "{warnings:?}");
+        assert_eq!((store.len(), warnings.len()), (1, 4), "{warnings:?}");
+        assert!(
+            warnings[3].ends_with("skipped test `d`: time 2000000.0 is larger than 1000000 s"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

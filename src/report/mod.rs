@@ -36,9 +36,9 @@ use crate::limits;
 use crate::test_id::{normalize_roots, TestKey};
 use crate::{Error, Result};
 
-/// Longest duration accepted for one test in one run: 1,000,000 s (11.6 days, longer than any CI job may run).
-/// Larger values are treated as corrupt and skipped with a warning.
-pub const MAX_SAMPLE_SECONDS: f64 = 1_000_000.0;
+/// Longest duration accepted for one test in one run ([`limits::MAX_SAMPLE_SECONDS`], 1,000,000 s); larger values
+/// are treated as corrupt and skipped with a warning. The store applies the same cap ([`check_seconds`]).
+pub const MAX_SAMPLE_SECONDS: f64 = limits::MAX_SAMPLE_SECONDS;
 
 /// Longest report name quoted in messages, in characters (longer names are cut with `…`).
 const MAX_SOURCE_CHARS: usize = 1000;
@@ -209,7 +209,8 @@ fn declares_latin1(bytes: &[u8]) -> bool {
             .any(|enc| decl.contains(&format!("\"{enc}\"")) || decl.contains(&format!("'{enc}'")))
 }
 
-/// Validates one duration in seconds: finite, ≥ 0, ≤ [`MAX_SAMPLE_SECONDS`]. `-0` becomes `0`.
+/// Validates one duration in seconds: finite, ≥ 0, ≤ [`MAX_SAMPLE_SECONDS`]. `-0` becomes `0`. The one check
+/// of a duration, shared by the report parsers and the store; `Err` says why, to follow the quoted value.
 pub(crate) fn check_seconds(secs: f64) -> std::result::Result<f64, &'static str> {
     if secs.is_nan() {
         Err("is not a number")
