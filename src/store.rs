@@ -756,7 +756,9 @@ fn stored_seconds(value: &Value, what: &str) -> std::result::Result<f64, String>
     let shown = || printable(&value.to_string(), 40).into_owned();
     let x = value
         .as_f64()
+        .filter(|x| *x >= 0.0)
         .ok_or_else(|| format!("{what} {} is not a number ≥ 0", shown()))?;
+    // Only the cap is left to fail here.
     check_seconds(x).map_err(|why| format!("{what} {} {why}", shown()))
 }
 
@@ -1256,7 +1258,7 @@ mod tests {
             (r#""a":[1]"#, "expected an object"),
             (
                 r#""a":{"samples":[-1],"last_run":1,"runs_seen":1}"#,
-                "sample -1 is negative",
+                "sample -1 is not a number ≥ 0",
             ),
             (
                 r#""a":{"samples":[1,1e308],"last_run":2,"runs_seen":2}"#,
