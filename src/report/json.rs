@@ -4,7 +4,15 @@
 //!
 //! Entries keep the order of the file (the top-level object is read into an ordered list, never a hash map).
 //! An entry whose value is not a usable duration (a string, `null`, a nested value, a negative or huge number) is
-//! skipped with a warning; the rest is kept. cypress-split writes `duration: null` for specs it has not timed yet:
+//! skipped with a warning; the rest is kept.
+//!
+//! Non-finite numbers: Python's `json` module (pytest-split, conda) writes a NaN or infinite float as the bare
+//! tokens `NaN`, `Infinity` and `-Infinity`, which are not JSON; a number beyond the `f64` range (`1e400`) is JSON
+//! but serde_json refuses it. Either would make serde_json reject the whole file, so when the strict parse fails,
+//! such tokens outside strings are rewritten to a marker string ([`rewrite_non_finite`], one linear pass that only
+//! runs after a failed parse) and the file is parsed again; each such entry is then skipped with the usual warning
+//! (`NaN is not a number`, `Infinity is infinite`). The rewrite adds no line breaks, so a later syntax error still
+//! names the right line (its column is left out, because the rewrite moved it). cypress-split writes `duration: null` for specs it has not timed yet:
 //! skipped with a warning, not an error. A JSON value of another shape, or an object with no numeric entry at all,
 //! is not a timing file (error).
 
@@ -104,14 +112,29 @@ pub(crate) fn parse(
     w: &mut Warnings,
 ) -> Result<(Format, Vec<Sample>)> {
     let source = w.source().to_string();
-    let top: Top = serde_json::from_str(text).map_err(|e| {
+    let invalid = |e: serde_json::Error, with_column: bool| {
         // serde_json's message ends with " at line L column C"; that part goes to the location.
         let msg = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
-        let location = format!("line {}, column {}", e.line(), e.column());
-        Error::report(&source, location, format!("invalid JSON: {msg}"))
-    })?;
+        let location = if with_column {
+            format!("line {}, column {}", e.line(), e.column())
+        } else {
+            format!("line {}", e.line())
+        };
+        Error::report(
+            &source,
+            location,
+            format!("invalid JSON: {}", printable(msg, 200)),
+        )
+    };
+    let top: Top = match serde_json::from_str(text) {
+        Ok(top) => top,
+        Err(e) => match rewrite_non_finite(text) {
+            None => return Err(invalid(e, true)),
+            Some(rewritten) => serde_json::from_str(&rewritten).map_err(|e| invalid(e, false))?,
+        },
+    };
     match top {
         Top::Object(entries) => {
             let cypress = entries.iter().find_map(|(k, v)| match v {
@@ -128,7 +151,84 @@ pub(crate) fn parse(
     }
 }
 
-/// One `id → seconds` entry: checked and added, or skipped with a warning.
+/// The content of a marker string left by [`rewrite_non_finite`]: this prefix, then the token as written.
+const NON_FINITE_MARK: &str = "\u{0}timeshard-non-finite:";
+/// [`NON_FINITE_MARK`] as written inside a JSON string.
+const NON_FINITE_MARK_JSON: &str = "\\u0000timeshard-non-finite:";
+
+/// `text` with every bare `NaN`, `Infinity`, `-Infinity` and every number too large for an `f64` outside strings
+/// replaced by the JSON string `"<NON_FINITE_MARK>token"`; `None` when there is none. Strings are skipped by their
+/// quotes and backslash escapes; anything else is copied as it is (a syntax error stays one).
+fn rewrite_non_finite(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let (mut copied, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = b.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+            }
+            b'N' | b'I' | b'-' | b'0'..=b'9' => {
+                let len = b[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || b"+-.".contains(c)))
+                    .unwrap_or(b.len() - i);
+                let token = &text[i..i + len];
+                let numeric = token
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c));
+                let non_finite = matches!(token, "NaN" | "Infinity" | "-Infinity")
+                    || (numeric && token.parse::<f64>().is_ok_and(f64::is_infinite));
+                if non_finite {
+                    out.push_str(&text[copied..i]);
+                    out.push('"');
+                    out.push_str(NON_FINITE_MARK_JSON);
+                    out.push_str(token);
+                    out.push('"');
+                    copied = i + len;
+                }
+                i += len;
+            }
+            _ => i += 1,
+        }
+    }
+    // `copied` moves past every rewritten token (at least one byte), so 0 means none was found.
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The token of a value [`rewrite_non_finite`] replaced (`NaN`, `-Infinity`, `1e400`).
+fn non_finite(v: &Value) -> Option<&str> {
+    v.as_str().and_then(|s| s.strip_prefix(NON_FINITE_MARK))
+}
+
+/// A value that is a number: its `f64` (NaN or ±∞ for a rewritten non-finite token; [`check_seconds`] then says
+/// why it is unusable). `None` for anything else.
+fn number_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(n.as_f64().unwrap_or(f64::NAN)),
+        _ => non_finite(v).map(|t| t.parse::<f64>().unwrap_or(f64::NAN)),
+    }
+}
+
+/// A number as written in the file, for messages.
+fn shown(v: &Value) -> String {
+    match non_finite(v) {
+        Some(token) => token.to_string(),
+        None => printable(&v.to_string(), 40).into_owned(),
+    }
+}
+
+/// One `id → seconds` entry: checked and added, or skipped with a warning that quotes the value as `written`.
 fn add_entry(
     samples: &mut Samples,
     id: &str,
@@ -136,6 +236,7 @@ fn add_entry(
     roots: &[String],
     w: &mut Warnings,
     at: &dyn Fn() -> String,
+    written: &dyn Fn() -> String,
 ) {
     match check_seconds(secs) {
         Ok(secs) => {
@@ -143,7 +244,7 @@ fn add_entry(
             samples.add(key, secs, w, &mut || at());
         }
         Err(why) => w.push(Kind::BadValue, &at(), || {
-            format!("{secs} {why}; entry skipped")
+            format!("{} {why}; entry skipped", written())
         }),
     }
 }
@@ -173,10 +274,10 @@ fn durations(
     let mut numbers = 0;
     for (id, value) in entries {
         let at = || entry_at(id);
-        match value.as_f64() {
+        match number_of(value) {
             Some(secs) => {
                 numbers += 1;
-                add_entry(&mut samples, id, secs, roots, w, &at);
+                add_entry(&mut samples, id, secs, roots, w, &at, &|| shown(value));
             }
             None => w.push(Kind::BadValue, &at(), || {
                 format!(
@@ -203,10 +304,10 @@ fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> R
     for (i, item) in items.iter().enumerate() {
         let at = || format!("item {}", i + 1);
         match item.as_array().map(Vec::as_slice) {
-            Some([Value::String(id), secs]) if secs.is_number() => {
+            Some([Value::String(id), value]) if number_of(value).is_some() => {
                 good += 1;
-                let secs = secs.as_f64().unwrap_or(f64::NAN);
-                add_entry(&mut samples, id, secs, roots, w, &at);
+                let secs = number_of(value).unwrap_or(f64::NAN);
+                add_entry(&mut samples, id, secs, roots, w, &at, &|| shown(value));
             }
             _ => w.push(Kind::BadValue, &at(), || {
                 format!(
@@ -243,20 +344,23 @@ fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Vec<Sam
             });
             continue;
         };
-        match item.get("duration") {
-            Some(Value::Number(n)) => {
-                let ms = n.as_f64().unwrap_or(f64::NAN);
-                add_entry(&mut samples, spec, ms / 1000.0, roots, w, &at);
+        let duration = item.get("duration");
+        match duration.and_then(number_of) {
+            Some(ms) => {
+                let written = || format!("duration {} ms", duration.map(shown).unwrap_or_default());
+                add_entry(&mut samples, spec, ms / 1000.0, roots, w, &at, &written);
             }
-            Some(Value::Null) | None => w.push(Kind::BadValue, &at(), || {
-                "duration is null (not timed yet); entry skipped".to_string()
-            }),
-            Some(other) => w.push(Kind::BadValue, &at(), || {
-                format!(
-                    "duration is {}, not milliseconds; entry skipped",
-                    kind_of(other)
-                )
-            }),
+            None => match duration {
+                Some(Value::Null) | None => w.push(Kind::BadValue, &at(), || {
+                    "duration is null (not timed yet); entry skipped".to_string()
+                }),
+                Some(other) => w.push(Kind::BadValue, &at(), || {
+                    format!(
+                        "duration is {}, not milliseconds; entry skipped",
+                        kind_of(other)
+                    )
+                }),
+            },
         }
     }
     samples.finish()
@@ -306,6 +410,14 @@ mod tests {
             ("{}", Format::DurationsJson, vec![], 1),
             // Duplicate keys are summed.
             ("{\"a\": 1, \"a\": 2}", Format::DurationsJson, vec![("a", 3.0)], 0),
+            // Python's NaN / Infinity and out-of-range numbers: that entry skipped, the rest kept; the same words
+            // inside strings (keys, escaped quotes) untouched.
+            ("{\"x::NaN\": 1, \"y\": Infinity, \"z\\\"NaN\": -Infinity, \"w\": NaN,\n\"v\": 1e400, \"u\": -1E+999, \"t\": 1e-400}",
+             Format::DurationsJson, vec![("x::NaN", 1.0), ("t", 0.0)], 5),
+            ("{\"a\": NaN}", Format::DurationsJson, vec![], 1),
+            ("[[\"a.py::t\", NaN], [\"b.py::t\", 2], [\"c.py::t\", 1e999]]", Format::DurationsJson, vec![("b.py::t", 2.0)], 2),
+            ("{\"durations\": [{\"spec\": \"a.cy.js\", \"duration\": Infinity}, {\"spec\": \"b.cy.js\", \"duration\": 500}]}",
+             Format::CypressSplit, vec![("b.cy.js", 0.5)], 1),
         ];
         for (json, format, want, n_warn) in cases {
             let (f, got, warnings) = run(json);
@@ -332,6 +444,18 @@ mod tests {
         );
         let (_, _, w) = run("{\"durations\": [{\"spec\": \"x.cy.js\", \"duration\": null}]}");
         assert_eq!(w, vec!["report t.json, durations[0] \"x.cy.js\": duration is null (not timed yet); entry skipped"]);
+        let (_, _, w) = run("{\"a\": NaN, \"b\": -Infinity, \"c\": 1e400, \"d\": 2e6}");
+        assert_eq!(
+            w,
+            vec![
+                "report t.json, entry \"a\": NaN is not a number; entry skipped",
+                "report t.json, entry \"b\": -Infinity is infinite; entry skipped",
+                "report t.json, entry \"c\": 1e400 is infinite; entry skipped",
+                "report t.json, entry \"d\": 2000000.0 is larger than 1000000 s; entry skipped",
+            ]
+        );
+        let (_, _, w) = run("{\"durations\": [{\"spec\": \"x.cy.js\", \"duration\": NaN}]}");
+        assert_eq!(w, vec!["report t.json, durations[0] \"x.cy.js\": duration NaN ms is not a number; entry skipped"]);
     }
 
     #[test]
@@ -341,7 +465,11 @@ mod tests {
             ("[]", "report t.json: not a timing file: JSON array is empty"),
             ("[1, 2]", "report t.json: not a timing file: JSON array has no [\"id\", seconds] pairs"),
             ("{\"a\": 1,}", "report t.json, line 1, column 9: invalid JSON: trailing comma"),
-            ("{\"a\": NaN}", "report t.json, line 1, column 7: invalid JSON: expected value"),
+            // Near misses of Python's tokens are not rewritten: the strict error stands.
+            ("{\"a\": NaNa}", "report t.json, line 1, column 7: invalid JSON: expected value"),
+            ("{\"a\": nan}", "report t.json, line 1, column 8: invalid JSON: expected ident"),
+            // After a rewrite the line is right; the column (moved by the rewrite) is left out.
+            ("{\"a\": NaN,\n \"b\": 1,}", "report t.json, line 2: invalid JSON: trailing comma"),
             ("[[\"a\", 1]] x", "report t.json, line 1, column 12: invalid JSON: trailing characters"),
         ];
         for (json, want) in cases {
