@@ -1,13 +1,14 @@
-//! The two entry points the action calls: [`plan`] (split) and [`record`] (merge reports into the store).
+//! The two entry points the action calls: [`plan()`] (split) and [`record`] (merge reports into the store).
 //!
 //! This module only glues the others together; it owns one policy: *problems with data are warnings, problems with
 //! options are errors*. An unreadable store, a report that cannot be parsed or a timing file in an unknown format
 //! becomes a warning in the result and the work goes on with what is left (estimate-only in the worst case); only
 //! an invalid option (`workers: 0`, an unknown granularity) is an [`Error`](crate::Error).
 //!
-//! Precedence of timing data in [`plan`]: the store's robust statistic for a test wins over the same test in an extra
+//! Precedence of timing data in [`plan()`]: the store's robust statistic for a test wins over the same test in an extra
 //! timings file (the store is fed by real runs of this workflow); timings files fill in the tests the store lacks.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
@@ -18,7 +19,7 @@ use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, ParseOptions, Sample};
 use crate::store::{RecordOptions, Store};
 use crate::test_id::TestKey;
-use crate::Result;
+use crate::{Granularity, Result};
 
 /// A named file's bytes: a report, a timing file.
 #[derive(Debug, Clone)]
@@ -29,7 +30,7 @@ pub struct Source {
     pub data: Vec<u8>,
 }
 
-/// Everything [`plan`] needs.
+/// Everything [`plan()`] needs.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
     /// The discovered tests (ids or paths), or `None` to split the units of the timing data themselves.
@@ -153,44 +154,88 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
         }
     }
 
-    let (units, sizes) = units_to_split(req, &known, &mut warnings);
-    let est = estimate::estimate(&units, &sizes, &known, g);
+    let units = units_to_split(req, &known, &mut warnings);
+    let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
     warnings.extend(est.warnings.iter().cloned());
     let estimated: Vec<bool> = est.basis.iter().map(|b| *b != Basis::Recorded).collect();
-    let mut plan = plan::build(&units, &est.seconds, &estimated, &req.options)?;
+    let mut plan = plan::build(&units.run, &est.seconds, &estimated, &req.options)?;
     // Data warnings first (they explain the estimates), then the plan's own.
     warnings.append(&mut plan.warnings);
     plan.warnings = warnings;
     Ok(plan)
 }
 
+/// The units of a plan.
+///
+/// The seam between what runs and what is looked up: `run[i]` is the unit as discovered (what a worker is told to
+/// run, so it must stay runnable); [`Units::lookup`]`[i]` is the same unit in the canonical form under which
+/// timings are recorded ([`TestKey::canonical`]: control characters replaced, over-long ids shortened to a prefix
+/// and a hash). [`estimate::estimate`] sees only the lookup list, [`plan::build`] only `run`; both answer by index,
+/// so a time recorded under the canonical id lands on the id as discovered. Nearly every id is canonical already,
+/// so only the differing ones are kept apart.
+struct Units {
+    /// Units as discovered, at the plan's granularity, each once, in first-seen order.
+    run: Vec<TestKey>,
+    /// The summed size of `run[i]`'s discovered tests, if every one had a size.
+    sizes: Vec<Option<f64>>,
+    /// Index → lookup key, only for units whose lookup key differs from `run[i]`.
+    canonical: BTreeMap<usize, TestKey>,
+}
+
+impl Units {
+    /// The lookup key of every unit, index-aligned with `run` (borrowed when all are canonical).
+    fn lookup(&self) -> Cow<'_, [TestKey]> {
+        if self.canonical.is_empty() {
+            return Cow::Borrowed(&self.run);
+        }
+        let keys = self
+            .run
+            .iter()
+            .enumerate()
+            .map(|(i, k)| self.canonical.get(&i).unwrap_or(k).clone());
+        Cow::Owned(keys.collect())
+    }
+}
+
+/// `key`'s unit at `g` in the form timings are recorded under, when it differs from `key.unit(g)`: the canonical
+/// id's unit, as [`estimate::estimate`] takes the unit of each (canonical) recorded id. A key with no canonical form
+/// (a file name over the id limit, which no report can record) is looked up as it is and will be estimated.
+fn lookup_unit(key: &TestKey, g: Granularity) -> Option<TestKey> {
+    if key.is_canonical() {
+        return None;
+    }
+    let unit = key.clone().canonical().ok()?.key.unit(g);
+    (unit != key.unit(g)).then_some(unit)
+}
+
 /// The units to split at the requested granularity, in first-seen order, each once, with their summed sizes.
-fn units_to_split(
-    req: &PlanRequest,
-    known: &[Sample],
-    warnings: &mut Vec<String>,
-) -> (Vec<TestKey>, Vec<Option<f64>>) {
+fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String>) -> Units {
     let g = req.options.granularity;
+    // Keyed by the unit as discovered: two ids that differ only in what canonicalisation changes are still two
+    // tests to run (both then find the same recorded time).
     let mut index: BTreeMap<TestKey, usize> = BTreeMap::new();
-    let mut units = Vec::new();
-    let mut sizes: Vec<Option<f64>> = Vec::new();
-    let mut add = |key: TestKey,
-                   size: Option<f64>,
-                   units: &mut Vec<TestKey>,
-                   sizes: &mut Vec<Option<f64>>|
-     -> bool {
+    let mut units = Units {
+        run: Vec::new(),
+        sizes: Vec::new(),
+        canonical: BTreeMap::new(),
+    };
+    let mut add = |key: TestKey, size: Option<f64>, units: &mut Units| -> bool {
         let unit = key.unit(g);
         match index.get(&unit) {
             Some(&i) => {
-                if let (Some(total), Some(s)) = (sizes[i].as_mut(), size) {
+                if let (Some(total), Some(s)) = (units.sizes[i].as_mut(), size) {
                     *total += s;
                 }
                 false
             }
             None => {
-                index.insert(unit.clone(), units.len());
-                units.push(unit);
-                sizes.push(size);
+                let i = units.run.len();
+                index.insert(unit.clone(), i);
+                if let Some(lookup) = lookup_unit(&key, g) {
+                    units.canonical.insert(i, lookup);
+                }
+                units.run.push(unit);
+                units.sizes.push(size);
                 true
             }
         }
@@ -201,8 +246,9 @@ fn units_to_split(
             for (i, t) in tests.iter().enumerate() {
                 let key = TestKey::from_id(t, &req.roots);
                 let size = req.sizes.get(i).copied().flatten();
-                let fresh = add(key.clone(), size, &mut units, &mut sizes);
-                if !fresh && key.unit(g) == key {
+                let is_unit = key.unit(g) == key;
+                let fresh = add(key, size, &mut units);
+                if !fresh && is_unit {
                     duplicates += 1;
                 }
             }
@@ -213,15 +259,16 @@ fn units_to_split(
             }
         }
         None => {
-            // The units of the timing data, sorted by id so the order does not depend on file order.
+            // The units of the timing data (already canonical), sorted by id so the order does not depend on file
+            // order.
             let mut keys: Vec<TestKey> = known.iter().map(|s| s.key.clone()).collect();
             keys.sort();
             for k in keys {
-                add(k, None, &mut units, &mut sizes);
+                add(k, None, &mut units);
             }
         }
     }
-    (units, sizes)
+    units
 }
 
 /// Merges one run's reports into the store. Unreadable reports and an unreadable store are warnings.
@@ -425,6 +472,49 @@ mod tests {
             "{:?}",
             p.warnings
         );
+    }
+
+    #[test]
+    fn discovered_ids_find_times_recorded_under_their_canonical_form_and_run_as_discovered() {
+        let long = format!("a.py::t[{}]", "x".repeat(crate::limits::MAX_ID_BYTES));
+        let tabbed = "b.py::t[a\tb]";
+        let report = format!(r#"{{"{long}": 40, "b.py::t[a\tb]": 30, "c.py::t": 1}}"#);
+        let rec = record(&RecordRequest {
+            store: None,
+            reports: vec![src("r.json", &report)],
+            roots: vec![],
+            prune_after_runs: 30,
+        })
+        .unwrap();
+        let stored: Vec<String> = Store::load(rec.store.as_bytes())
+            .unwrap()
+            .0
+            .iter()
+            .map(|t| t.key.id)
+            .collect();
+        assert!(
+            stored.contains(&"b.py::t[a\u{FFFD}b]".to_string()),
+            "{stored:?}"
+        );
+        assert!(!stored.contains(&long), "stored under the shortened id");
+        for g in [Granularity::Test, Granularity::Suite, Granularity::File] {
+            let mut req = request(
+                Some(&[long.as_str(), tabbed, "c.py::t"]),
+                vec![],
+                Some(&rec.store),
+                3,
+            );
+            req.options.granularity = g;
+            let p = plan(&req).unwrap();
+            assert_eq!(p.estimated_tests, 0, "{g}: {:?}", p.warnings);
+            assert_eq!(p.total_seconds, 71.0, "{g}");
+            let want: Vec<String> = [long.as_str(), tabbed, "c.py::t"]
+                .iter()
+                .map(|t| TestKey::from_id(t, &[]).unit(g).id)
+                .collect();
+            // The groups hold the ids as discovered (runnable), not the canonical forms.
+            assert_eq!(all_tests(&p), want, "{g}");
+        }
     }
 
     #[test]

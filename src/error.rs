@@ -122,7 +122,7 @@ impl std::error::Error for Error {}
 /// User data as it may appear inside a message: at most `max_chars` characters (`…` appended when cut), every
 /// control character (Unicode category Cc: C0, DEL and C1, so `\n`, `\r` and ESC too) replaced by U+FFFD. Borrows
 /// when nothing changes. Used for every piece of user-derived text quoted in a warning or an error, crate-wide.
-pub(crate) fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
+pub fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
     let cut = text.char_indices().nth(max_chars).map(|(i, _)| i);
     let head = text.get(..cut.unwrap_or(text.len())).unwrap_or(text);
     if cut.is_none() && !head.chars().any(char::is_control) {

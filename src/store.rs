@@ -40,9 +40,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::printable;
-use crate::limits::{MAX_ID_BYTES, MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
+use crate::limits::{MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
 use crate::report::{check_seconds, Sample};
-use crate::test_id::TestKey;
+use crate::test_id::{is_canonical_id, TestKey};
 use crate::{Error, Result};
 
 /// The `format` marker of a store file.
@@ -51,6 +51,10 @@ pub const FORMAT: &str = "timeshard-store";
 pub const VERSION: u64 = 1;
 /// How many samples are kept per test (the last runs that saw it).
 pub const WINDOW: usize = 5;
+/// What every stored id is: non-empty and canonical ([`TestKey::canonical`], the form the report parsers give and
+/// the plan looks timings up by).
+const ID_RULE: &str =
+    "the id must have 1 to 65536 bytes and no control characters (the canonical form of test ids)";
 /// Longest id or value quoted in a warning, in characters.
 const MAX_QUOTED_CHARS: usize = 200;
 /// Default for [`RecordOptions::prune_after_runs`].
@@ -630,8 +634,8 @@ fn file_matches(id: &str, file: &str) -> bool {
 fn sample_problem(s: &Sample) -> Option<String> {
     if let Err(why) = check_seconds(s.seconds) {
         Some(format!("time {} {why}", s.seconds))
-    } else if s.key.id.is_empty() || s.key.id.len() > MAX_ID_BYTES {
-        Some(format!("the id must have 1 to {MAX_ID_BYTES} bytes"))
+    } else if s.key.id.is_empty() || !s.key.is_canonical() {
+        Some(ID_RULE.to_string())
     } else if !file_matches(&s.key.id, &s.key.file) {
         Some(format!(
             "file `{}` is not a prefix of the id",
@@ -768,8 +772,8 @@ fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
     let mut tests = BTreeMap::new();
     for (id, entry) in items {
         let checked = entry.and_then(|e| {
-            if id.is_empty() || id.len() > MAX_ID_BYTES {
-                Err(format!("the id must have 1 to {MAX_ID_BYTES} bytes"))
+            if id.is_empty() || !is_canonical_id(&id) {
+                Err(ID_RULE.to_string())
             } else if e.last_run == 0 || e.last_run > runs {
                 Err(format!("`last_run` {} is not in 1..={runs}", e.last_run))
             } else if e.runs_seen > runs {
@@ -1072,7 +1076,9 @@ mod tests {
             ),
             (keyed("b.py", "a.py::t", 1.0), "is not a prefix of the id"),
             (keyed("", "", 1.0), "the id must have"),
+            (s("a.py::t\u{1b}[2J", 1.0), "no control characters"),
         ];
+        assert!(ID_RULE.contains(&format!("1 to {} bytes", crate::limits::MAX_ID_BYTES)));
         for (sample, why) in cases {
             let sum = store.record_run(&[vec![sample.clone()]], &RecordOptions::default());
             assert!(
@@ -1311,6 +1317,10 @@ mod tests {
             (
                 r#""ok::t":{"samples":[5],"last_run":1,"runs_seen":1}"#,
                 "test `ok::t` appears twice; the first is kept",
+            ),
+            (
+                r#""a\tb":{"samples":[1],"last_run":1,"runs_seen":1}"#,
+                "skipped test `a\u{FFFD}b`: the id must have 1 to 65536 bytes and no control characters",
             ),
             // Quoted ids and values never carry a control character into the message.
             (

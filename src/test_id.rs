@@ -132,6 +132,65 @@ impl TestKey {
         TestKey { file, id: full }
     }
 
+    /// The form under which a test's time is stored and looked up, the same for an id read from a report and an id
+    /// discovered for a plan (so that one finds the other):
+    ///
+    /// * ASCII control characters (which could forge log lines) become U+FFFD, in the file and the id.
+    /// * An id longer than [`MAX_ID_BYTES`](crate::limits::MAX_ID_BYTES) (real pytest ids with long parameters
+    ///   reach 35 KB) becomes its longest prefix, cut at a char boundary, that leaves room for `…#` and the 16 hex
+    ///   digits of the FNV-1a hash of the whole id: stable from run to run, distinct for distinct ids, so its time
+    ///   is not lost. The file stays the id's prefix; when the file itself is too long for that, [`FileTooLong`].
+    ///
+    /// An id already canonical is returned as is, without copying. Only the lookup uses this form: a plan still
+    /// hands workers the id as discovered (see [`crate::api`]).
+    pub fn canonical(self) -> Result<Canonical, FileTooLong> {
+        let control_chars = has_control(&self.id) || has_control(&self.file);
+        let key = if control_chars {
+            let clean = |s: &str| -> String {
+                s.chars()
+                    .map(|c| {
+                        if c.is_ascii_control() {
+                            char::REPLACEMENT_CHARACTER
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            };
+            TestKey {
+                file: clean(&self.file),
+                id: clean(&self.id),
+            }
+        } else {
+            self
+        };
+        if key.id.len() <= crate::limits::MAX_ID_BYTES {
+            return Ok(Canonical {
+                key,
+                control_chars,
+                shortened_from: None,
+            });
+        }
+        let mut cut = crate::limits::MAX_ID_BYTES - LONG_ID_SUFFIX_BYTES;
+        while !key.id.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if cut < key.file.len() + 3 {
+            return Err(FileTooLong { key });
+        }
+        let id = format!("{}…#{:016x}", &key.id[..cut], fnv1a(&key.id));
+        Ok(Canonical {
+            shortened_from: Some(key.id.len()),
+            key: TestKey { file: key.file, id },
+            control_chars,
+        })
+    }
+
+    /// Whether [`TestKey::canonical`] would return the key unchanged (a cheap check, no copy).
+    pub fn is_canonical(&self) -> bool {
+        is_canonical_id(&self.id) && !has_control(&self.file)
+    }
+
     /// The key of a file-level unit (`id == file`).
     pub fn file_only(file: impl Into<String>) -> TestKey {
         let file = file.into();
@@ -162,6 +221,47 @@ impl TestKey {
             }
         }
     }
+}
+
+/// Bytes a shortened id adds after its kept prefix ([`TestKey::canonical`]): `…` (3), `#` (1), 16 hex digits.
+pub const LONG_ID_SUFFIX_BYTES: usize = 20;
+
+/// 64-bit FNV-1a: a hash that is the same on every platform and build (stored ids depend on it).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Whether an id is in the form [`TestKey::canonical`] gives: at most [`MAX_ID_BYTES`](crate::limits::MAX_ID_BYTES)
+/// bytes, no ASCII control character. (Its file, a prefix of the id, then is too.)
+pub fn is_canonical_id(id: &str) -> bool {
+    id.len() <= crate::limits::MAX_ID_BYTES && !has_control(id)
+}
+
+/// ASCII control characters, which [`TestKey::canonical`] replaces.
+fn has_control(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == 0x7F)
+}
+
+/// A key in canonical form ([`TestKey::canonical`]) and what had to change to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    /// The canonical key.
+    pub key: TestKey,
+    /// ASCII control characters were replaced by U+FFFD.
+    pub control_chars: bool,
+    /// The id was longer than [`MAX_ID_BYTES`](crate::limits::MAX_ID_BYTES) and was shortened; its length in bytes
+    /// before.
+    pub shortened_from: Option<usize>,
+}
+
+/// A key with no canonical form: its file alone is too long to stay the prefix of an id of at most
+/// [`MAX_ID_BYTES`](crate::limits::MAX_ID_BYTES).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTooLong {
+    /// The key, control characters already replaced.
+    pub key: TestKey,
 }
 
 /// Writes the segments of `path` (split at `/` and `\`) into `out`, dropping empty and `.` segments, keeping a
@@ -741,6 +841,89 @@ mod tests {
             let k = TestKey::from_id(id, &roots());
             assert_eq!((k.file.as_str(), k.id.as_str()), (file, want), "{id:?}");
         }
+    }
+
+    #[test]
+    fn canonical_form() {
+        use crate::limits::MAX_ID_BYTES;
+        let key = |file: &str, id: &str| TestKey {
+            file: file.into(),
+            id: id.into(),
+        };
+        // Unchanged ids, including the longest kept as is.
+        let at_limit = format!("a.py::{}", "x".repeat(MAX_ID_BYTES - 6));
+        for k in [key("a.py", "a.py::t"), key("a.py", &at_limit), key("", "")] {
+            let c = k.clone().canonical();
+            assert_eq!(
+                c,
+                Ok(Canonical {
+                    key: k,
+                    control_chars: false,
+                    shortened_from: None
+                })
+            );
+        }
+        // Control characters, in the file and in the rest of the id; C1 controls and other text untouched.
+        let c = key("a\tb.py", "a\tb.py::t\n::error::x\u{1b}[2J\u{85}é").canonical();
+        assert_eq!(
+            c,
+            Ok(Canonical {
+                key: key(
+                    "a\u{FFFD}b.py",
+                    "a\u{FFFD}b.py::t\u{FFFD}::error::x\u{FFFD}[2J\u{85}é"
+                ),
+                control_chars: true,
+                shortened_from: None
+            })
+        );
+        // Too long: the prefix up to a char boundary, `…#`, the hash of the whole id; stable, distinct per id.
+        let long = |tail: &str| format!("t.py::test[{}ä{tail}]", "a".repeat(MAX_ID_BYTES - 32));
+        let (a, b) = (long(&"b".repeat(100)), long(&"c".repeat(100)));
+        let ca = TestKey::from_id(&a, &[]).canonical().map_err(|e| e.key.id);
+        let cb = TestKey::from_id(&b, &[]).canonical().map_err(|e| e.key.id);
+        let (Ok(ca), Ok(cb)) = (ca, cb) else {
+            panic!("shortened ids expected");
+        };
+        assert_ne!(ca.key.id, cb.key.id);
+        assert_eq!(ca.shortened_from, Some(a.len()));
+        assert_eq!(ca.key.file, "t.py");
+        assert!(ca.key.id.len() <= MAX_ID_BYTES);
+        // `ä` straddles the cut: the prefix stops before it.
+        let kept = ca.key.id.len() - LONG_ID_SUFFIX_BYTES;
+        assert_eq!(kept, MAX_ID_BYTES - LONG_ID_SUFFIX_BYTES - 1);
+        assert_eq!(&ca.key.id[..kept], &a[..kept]);
+        assert!(ca.key.id.ends_with(&format!("…#{:016x}", fnv1a(&a))));
+        assert_eq!(
+            ca.key.clone().canonical().map(|c| c.key),
+            Ok(ca.key.clone()),
+            "canonical twice is canonical once"
+        );
+        for (k, canonical) in [
+            (key("a.py", "a.py::t"), true),
+            (key("a.py", &at_limit), true),
+            (key("a\tb.py", "a\tb.py::t"), false),
+            (key("a.py", "a.py::\u{7f}"), false),
+            (key("t.py", &a), false),
+            (ca.key.clone(), true),
+        ] {
+            assert_eq!(
+                k.is_canonical(),
+                canonical,
+                "{:?}",
+                &k.id[..k.id.len().min(20)]
+            );
+        }
+        // The hash is fixed forever (stored ids depend on it).
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        // A file too long to stay the prefix: no canonical form.
+        let file = "d/".repeat(MAX_ID_BYTES / 2);
+        let err = TestKey::from_id(&format!("{file}x.py::t"), &[]).canonical();
+        assert!(
+            matches!(&err, Err(FileTooLong { key }) if key.file.ends_with("x.py")),
+            "{:?}",
+            err.as_ref().map(|c| c.key.id.len())
+        );
     }
 
     #[test]

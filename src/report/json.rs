@@ -9,7 +9,7 @@
 //! Non-finite numbers: Python's `json` module (pytest-split, conda) writes a NaN or infinite float as the bare
 //! tokens `NaN`, `Infinity` and `-Infinity`, which are not JSON; a number beyond the `f64` range (`1e400`) is JSON
 //! but serde_json refuses it. Either would make serde_json reject the whole file, so when the strict parse fails,
-//! such tokens outside strings are rewritten to a marker string ([`rewrite_non_finite`], one linear pass that only
+//! such tokens outside strings are rewritten to a marker string (`rewrite_non_finite`, one linear pass that only
 //! runs after a failed parse) and the file is parsed again; each such entry is then skipped with the usual warning
 //! (`NaN is not a number`, `Infinity is infinite`). The rewrite adds no line breaks, so a later syntax error still
 //! names the right line (its column is left out, because the rewrite moved it). cypress-split writes `duration: null` for specs it has not timed yet:

@@ -16,10 +16,12 @@
 //! Within one report the same id appearing twice is summed (a retried case cost real time). A value that cannot be
 //! a duration (not a number, negative, infinite, above [`MAX_SAMPLE_SECONDS`]) skips that one entry with a warning
 //! naming the file and the place; a file that is not a timing file at all is an error. Warnings of one kind are
-//! listed up to [`limits::MAX_WARNINGS_PER_KIND`] times, then counted in one line. Ids are capped at
-//! [`limits::MAX_ID_BYTES`]: a longer id (pytest ids with long parameters reach 35 KB in real suites) is kept as
-//! its first bytes plus a stable hash of the whole, so its time is not lost. ASCII control characters in ids (which
-//! could forge log lines) become U+FFFD.
+//! listed up to [`limits::MAX_WARNINGS_PER_KIND`] times, then counted in one line. Every id is put in its canonical
+//! form ([`TestKey::canonical`], the same form a discovered id is looked up by), with a warning when that changes
+//! it: ASCII control characters (which could forge log lines) become U+FFFD, and an id over
+//! [`limits::MAX_ID_BYTES`] (pytest ids with long parameters reach 35 KB in real suites) is kept as its first bytes
+//! plus a stable hash of the whole, so its time is not lost. Quoted user data in messages goes through
+//! [`printable`].
 
 pub mod json;
 pub mod junit;
@@ -33,11 +35,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::printable;
 use crate::limits;
-use crate::test_id::{normalize_roots, TestKey};
+use crate::test_id::{normalize_roots, FileTooLong, TestKey, LONG_ID_SUFFIX_BYTES};
 use crate::{Error, Result};
 
 /// Longest duration accepted for one test in one run ([`limits::MAX_SAMPLE_SECONDS`], 1,000,000 s); larger values
-/// are treated as corrupt and skipped with a warning. The store applies the same cap ([`check_seconds`]).
+/// are treated as corrupt and skipped with a warning. The store applies the same cap (`check_seconds`).
 pub const MAX_SAMPLE_SECONDS: f64 = limits::MAX_SAMPLE_SECONDS;
 
 /// Longest report name quoted in messages, in characters (longer names are cut with `…`).
@@ -353,31 +355,6 @@ impl Warnings {
     }
 }
 
-/// Bytes added by [`shorten_id`]: `…` (3), `#` (1) and 16 hex digits.
-const LONG_ID_SUFFIX_BYTES: usize = 20;
-
-/// 64-bit FNV-1a: a hash that is the same on every platform and build (stored ids depend on it).
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// An id longer than [`limits::MAX_ID_BYTES`] → its longest prefix that leaves room for `…#<16 hex digits of
-/// FNV-1a of the whole id>`, cut at a char boundary. Real pytest ids of 7–35 KB exist (long parameter ids), and
-/// dropping them would lose their time; the shortened id is stable from run to run. `None` when the file itself
-/// would not fit (the id must keep `file::` as its prefix).
-fn shorten_id(key: &TestKey) -> Option<String> {
-    let mut cut = limits::MAX_ID_BYTES.checked_sub(LONG_ID_SUFFIX_BYTES)?;
-    while !key.id.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    if cut < key.file.len() + 3 {
-        return None;
-    }
-    Some(format!("{}…#{:016x}", &key.id[..cut], fnv1a(&key.id)))
-}
-
 /// The samples of one report: ids summed, first-seen order kept.
 ///
 /// Lookup is by a 64-bit SipHash of the id (fixed keys, so the same on every run; the map's iteration order is
@@ -420,7 +397,7 @@ impl Samples {
     /// unusable. `location` is computed only if a warning is listed.
     pub(crate) fn add(
         &mut self,
-        mut key: TestKey,
+        key: TestKey,
         secs: f64,
         w: &mut Warnings,
         location: &mut dyn FnMut() -> String,
@@ -436,22 +413,28 @@ impl Samples {
             });
             return None;
         }
-        if key.id.bytes().any(|b| b < 0x20 || b == 0x7F) {
-            let clean = |s: &str| {
-                s.chars()
-                    .map(|c| {
-                        if c.is_ascii_control() {
-                            char::REPLACEMENT_CHARACTER
-                        } else {
-                            c
-                        }
-                    })
-                    .collect::<String>()
-            };
-            key = TestKey {
-                file: clean(&key.file),
-                id: clean(&key.id),
-            };
+        // The same canonical form as every other id entering the core (a discovered id is looked up by it).
+        let canonical = match key.canonical() {
+            Ok(c) => c,
+            Err(FileTooLong { key }) => {
+                let loc = if w.wants(Kind::LongId) {
+                    location()
+                } else {
+                    String::new()
+                };
+                w.push(Kind::LongId, &loc, || {
+                    format!(
+                        "test file name of {} bytes is longer than the limit of {} bytes; entry skipped: {}",
+                        key.file.len(),
+                        limits::MAX_ID_BYTES,
+                        printable(&key.file, 60)
+                    )
+                });
+                return None;
+            }
+        };
+        let key = canonical.key;
+        if canonical.control_chars {
             let loc = if w.wants(Kind::ControlChar) {
                 location()
             } else {
@@ -464,34 +447,21 @@ impl Samples {
                 )
             });
         }
-        if key.id.len() > limits::MAX_ID_BYTES {
+        if let Some(long) = canonical.shortened_from {
             let loc = if w.wants(Kind::LongId) {
                 location()
             } else {
                 String::new()
             };
-            let Some(short) = shorten_id(&key) else {
-                w.push(Kind::LongId, &loc, || {
-                    format!(
-                        "test file name of {} bytes is longer than the limit of {} bytes; entry skipped: {}",
-                        key.file.len(),
-                        limits::MAX_ID_BYTES,
-                        printable(&key.file, 60)
-                    )
-                });
-                return None;
-            };
             w.push(Kind::LongId, &loc, || {
                 format!(
-                    "test id of {} bytes is longer than the limit of {} bytes; kept as its first {} bytes and a \
-                     hash of the whole: {}",
-                    key.id.len(),
+                    "test id of {long} bytes is longer than the limit of {} bytes; kept as its first {} bytes and \
+                     a hash of the whole: {}",
                     limits::MAX_ID_BYTES,
-                    short.len() - LONG_ID_SUFFIX_BYTES,
-                    printable(&short, 60)
+                    key.id.len() - LONG_ID_SUFFIX_BYTES,
+                    printable(&key.id, 60)
                 )
             });
-            key.id = short;
         }
         let i = self.ids.len();
         match self.index.entry((self.hash)(&key.id)) {
@@ -842,16 +812,12 @@ mod tests {
             );
             assert_eq!(s.key.file, "t.py");
         }
+        // The same form a discovered id gets (test_id's canonical form).
+        let canonical = TestKey::from_id(&a, &[]).canonical().map(|c| c.key.id);
         assert_eq!(
-            r.samples[0].key.id,
-            shorten_id(&TestKey::from_id(&a, &[])).unwrap()
+            canonical.as_deref().ok(),
+            Some(r.samples[0].key.id.as_str())
         );
-        assert!(r.samples[0]
-            .key
-            .id
-            .ends_with(&format!("…#{:016x}", fnv1a(&a))));
-        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
         let want = format!(
             "test id of {} bytes is longer than the limit of {} bytes; kept as its first {} bytes",
             a.len(),
