@@ -1115,3 +1115,44 @@ fn deep_known_ids_cost_linear_time_in_estimate() {
         "{h:.3} s for deep ids, {b:.3} s for flat ids of the same length"
     );
 }
+
+#[test]
+#[ignore = "bug: plan.rs build()/check_invariants(): lower bound and prediction are rounded to 1 ms separately; a perfect split shows predicted 1 ms below the lower bound and fails the check"]
+fn a_perfect_split_is_not_below_its_lower_bound() {
+    // Found by the plan_path fuzz target: two groups of exactly 1.0015 s each.
+    let w = [0.0005, 0.0005, 0.0005, 1.0, 0.0005, 1.0, 0.0005, 0.0005];
+    let units: Vec<TestKey> = (0..w.len())
+        .map(|i| TestKey::file_only(format!("t{i}.py")))
+        .collect();
+    let opts = PlanOptions::new(Workers::Fixed(2), 0.0, Granularity::File);
+    let plan =
+        timeshard::plan::build(&units, &w, &[true; 8], &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        plan.predicted_seconds >= plan.lower_bound_seconds,
+        "predicted {} < lower bound {}",
+        plan.predicted_seconds,
+        plan.lower_bound_seconds
+    );
+    plan.check_invariants(&units)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+#[ignore = "bug: store.rs assemble()/key_of(): a stored id that normalises to nothing (\".\", \"./\") is kept, and Store::timings() returns a sample with an empty id"]
+fn a_store_id_that_normalises_to_nothing_is_skipped() {
+    let store =
+        r#"{"format":"timeshard-store","version":0,"tests":{".":41.75,"./":2,"a.py::t":1}}"#;
+    let (s, _) = Store::load(store.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = s.timings().into_iter().map(|t| t.key.id).collect();
+    assert_eq!(ids, ["a.py::t"]);
+    // Planning the units of the timing data must not plan an empty test id.
+    let req = plan_request(
+        None,
+        Some(store),
+        vec![],
+        Workers::Fixed(2),
+        Granularity::File,
+    );
+    let plan = api::plan(&req).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(planned(&plan), ["a.py"]);
+}
