@@ -795,6 +795,15 @@ fn assemble(runs: u64, items: CheckedEntries) -> (Store, Vec<String>) {
                 }
             }
         });
+        // An id whose file normalises to nothing (`.`, `./`, written by hand or by an old tool) would give a test
+        // with an empty id or file, which no runner can run.
+        let checked = checked.and_then(|e| {
+            if key_of(&id, &e).file.is_empty() {
+                Err("its file is empty once normalised".to_string())
+            } else {
+                Ok(e)
+            }
+        });
         match checked {
             Err(why) => skipped.push(format!(
                 "timing store: skipped test `{}`: {why}",
@@ -1317,6 +1326,14 @@ mod tests {
             (
                 r#""ok::t":{"samples":[5],"last_run":1,"runs_seen":1}"#,
                 "test `ok::t` appears twice; the first is kept",
+            ),
+            (
+                r#"".":{"samples":[1],"last_run":1,"runs_seen":1}"#,
+                "skipped test `.`: its file is empty once normalised",
+            ),
+            (
+                r#""./::t":{"samples":[1],"last_run":1,"runs_seen":1}"#,
+                "skipped test `./::t`: its file is empty once normalised",
             ),
             (
                 r#""a\tb":{"samples":[1],"last_run":1,"runs_seen":1}"#,
