@@ -466,7 +466,20 @@ impl Store {
             summary.tests = self.tests.len();
             return summary;
         }
-        self.runs += 1;
+        if self.runs == u64::MAX {
+            self.rebase();
+        }
+        let Some(next) = self.runs.checked_add(1) else {
+            summary.warnings.push(format!(
+                "the store's run counter is at its maximum ({}) and its tests span every run number: nothing \
+                 recorded, the store is unchanged",
+                self.runs
+            ));
+            summary.runs = self.runs;
+            summary.tests = self.tests.len();
+            return summary;
+        };
+        self.runs = next;
         let now = self.runs;
         for (id, (file, secs)) in &run {
             let file = if TestKey::from_id(id, &[]).file == *file {
@@ -520,6 +533,25 @@ impl Store {
         summary.tests = self.tests.len();
         summary.recorded = run.len();
         summary
+    }
+
+    /// Renumbers runs so that the counter can go on (only a hand-made store gets near `u64::MAX`): only ages
+    /// (`runs − last_run`) and `runs_seen ≤ runs` matter, so every run number drops by the largest offset that keeps
+    /// `last_run ≥ 1` and `runs ≥ runs_seen`. No-op when no offset is possible.
+    fn rebase(&mut self) {
+        let offset = self
+            .tests
+            .values()
+            .map(|e| {
+                let age_room = e.last_run.saturating_sub(1);
+                age_room.min(self.runs.saturating_sub(e.runs_seen))
+            })
+            .min()
+            .unwrap_or(self.runs);
+        self.runs -= offset;
+        for e in self.tests.values_mut() {
+            e.last_run = e.last_run.saturating_sub(offset);
+        }
     }
 
     /// The store as JSON (format in the module docs): deterministic bytes, one test a line, ending in a newline.
@@ -1018,6 +1050,52 @@ mod tests {
         let mut once = Store::new();
         once.record_run(&[shard1], &RecordOptions::default());
         assert_eq!(again.to_json(), once.to_json());
+    }
+
+    #[test]
+    fn a_run_counter_at_its_maximum_is_renumbered_keeping_ages() {
+        let m = u64::MAX;
+        let json = format!(
+            r#"{{"format":"timeshard-store","version":1,"runs":{m},"tests":{{
+"a::t":{{"samples":[1],"last_run":{m},"runs_seen":3}},
+"b::t":{{"samples":[2],"last_run":{},"runs_seen":1}}}}}}"#,
+            m - 4
+        );
+        let (mut store, w) = Store::load(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(w.is_empty(), "{w:?}");
+        let sum = store.record_run(&[vec![s("c::t", 1.0)]], &RecordOptions::default());
+        assert!(sum.warnings.is_empty(), "{:?}", sum.warnings);
+        // Offset = min(last_run − 1, runs − runs_seen) = m − 5 (b's room): runs 5 → 6.
+        let got: Vec<(String, u64, u64)> = store
+            .iter()
+            .map(|t| (t.key.id, t.last_run, t.runs_seen))
+            .collect();
+        assert_eq!(store.runs(), 6);
+        assert_eq!(
+            got,
+            [
+                ("a::t".to_string(), 5, 3),
+                ("b::t".to_string(), 1, 1),
+                ("c::t".to_string(), 6, 1)
+            ]
+        );
+        let (_, w) = Store::load(store.to_json().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(w.is_empty(), "{w:?}");
+        // Run numbers 1 and u64::MAX both in use: nothing can move, nothing is recorded, nothing lost.
+        let full = format!(
+            r#"{{"format":"timeshard-store","version":1,"runs":{m},"tests":{{
+"a::t":{{"samples":[1],"last_run":1,"runs_seen":1}},
+"b::t":{{"samples":[2],"last_run":{m},"runs_seen":1}}}}}}"#
+        );
+        let (mut store, _) = Store::load(full.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let before = store.clone();
+        let sum = store.record_run(&[vec![s("c::t", 1.0)]], &RecordOptions::default());
+        assert!(
+            sum.warnings[0].contains("run counter is at its maximum"),
+            "{:?}",
+            sum.warnings
+        );
+        assert_eq!(store, before);
     }
 
     #[test]
