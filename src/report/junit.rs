@@ -602,27 +602,43 @@ impl Parser<'_, '_> {
         {
             return;
         }
-        let by_id: std::collections::BTreeMap<&str, usize> = suite
+        // The closest reported parent of each subtest in O(total id length · log n): the suite's ids sorted
+        // (stable, so of equal ids the last case comes last, as a map keyed by id would keep), and a stack holding
+        // the chain of earlier ids that are prefixes of the current one — every prefix of an id sorts before it and
+        // stays on the stack until an id it is not a prefix of comes, so each id is pushed and popped once. The
+        // parent is the nearest of them followed by `/` in the subtest's id. (Looking up every `/`-prefix in a map
+        // cost O(id length) per `/`: quadratic on deep subtest names.)
+        let ids: Vec<&str> = suite
             .cases
             .iter()
-            .enumerate()
-            .map(|(k, &(i, _))| (self.samples.id(i), k))
+            .map(|&(i, _)| self.samples.id(i))
             .collect();
-        let mut moves = Vec::new();
-        for &(i, secs) in &suite.cases {
-            let (id, file) = (self.samples.id(i), self.samples.file(i));
-            if !is_subtest(id, file) {
-                continue;
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by(|&a, &b| ids[a].cmp(ids[b]));
+        let mut parent_of: Vec<Option<usize>> = vec![None; ids.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for &k in &order {
+            let id = ids[k];
+            while stack.last().is_some_and(|&t| !id.starts_with(ids[t])) {
+                stack.pop();
             }
-            let mut parent = id;
-            while let Some(cut) = parent.rfind('/').filter(|&c| c > file.len() + 2) {
-                parent = &parent[..cut];
-                if let Some(&k) = by_id.get(parent) {
-                    moves.push((k, secs));
-                    break;
-                }
+            let file = suite
+                .cases
+                .get(k)
+                .map_or("", |&(i, _)| self.samples.file(i));
+            if is_subtest(id, file) {
+                parent_of[k] = stack.iter().rev().copied().find(|&t| {
+                    let len = ids[t].len();
+                    len > file.len() + 2 && id.as_bytes().get(len) == Some(&b'/')
+                });
             }
+            stack.push(k);
         }
+        let moves: Vec<(usize, f64)> = parent_of
+            .iter()
+            .zip(&suite.cases)
+            .filter_map(|(p, &(_, secs))| p.map(|k| (k, secs)))
+            .collect();
         for (k, secs) in moves {
             if let Some(case) = suite.cases.get_mut(k) {
                 let taken = secs.min(case.1);
@@ -775,6 +791,9 @@ mod tests {
             ("gotestsum: subtests are taken off their parent, whatever the order",
              r#"<testsuites><testsuite name="example.com/m/a" time="0.1"><testcase classname="example.com/m/a" name="TestP/x" time="0.25"/><testcase classname="example.com/m/a" name="TestP/x/deep" time="0.125"/><testcase classname="example.com/m/a" name="TestP" time="1"/><testcase classname="example.com/m/a" name="TestQ/y" time="0.5"/><testcase classname="example.com/m/a" name="TestR" time="0.01"/><testcase classname="example.com/m/a" name="TestR/z" time="0.02"/></testsuite></testsuites>"#,
              vec![("example.com/m/a::TestP/x", 0.125), ("example.com/m/a::TestP/x/deep", 0.125), ("example.com/m/a::TestP", 0.75), ("example.com/m/a::TestQ/y", 0.5), ("example.com/m/a::TestR", 0.0), ("example.com/m/a::TestR/z", 0.02)]),
+            ("go subtests: the closest reported parent at a `/`, never a mere name prefix",
+             r#"<testsuite name="m/a"><testcase classname="m/a" name="TestA" time="1"/><testcase classname="m/a" name="TestAB/x" time="0.25"/><testcase classname="m/a" name="TestA/b/c" time="0.5"/><testcase classname="m/a" name="TestAB" time="2"/></testsuite>"#,
+             vec![("m/a::TestA", 0.5), ("m/a::TestAB/x", 0.25), ("m/a::TestA/b/c", 0.5), ("m/a::TestAB", 1.75)]),
             ("nextest setup scripts are not tests",
              r#"<testsuites name="nextest-run"><testsuite name="@setup-script:warm" tests="1"><testcase name="warm" classname="@setup-script:warm" time="0.3"/></testsuite><testsuite name="c" tests="1"><testcase name="t" classname="c" time="0.1"/></testsuite></testsuites>"#,
              vec![("c::t", 0.1)]),
