@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -136,7 +136,8 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
 
     // Known timings: the store first, then the extra timing files for ids the store lacks.
     let mut known: Vec<Sample> = store.timings();
-    let mut seen: BTreeSet<String> = known.iter().map(|s| s.key.id.clone()).collect();
+    // Membership only (never iterated): a hash set, since ordered inserts of 200k long ids cost more than the parse.
+    let mut seen: HashSet<String> = known.iter().map(|s| s.key.id.clone()).collect();
     let parse_opts = ParseOptions {
         roots: req.roots.clone(),
     };
@@ -213,7 +214,8 @@ fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String
     let g = req.options.granularity;
     // Keyed by the unit as discovered: two ids that differ only in what canonicalisation changes are still two
     // tests to run (both then find the same recorded time).
-    let mut index: BTreeMap<TestKey, usize> = BTreeMap::new();
+    // Lookups only (never iterated), hence a hash map.
+    let mut index: HashMap<TestKey, usize> = HashMap::new();
     let mut units = Units {
         run: Vec::new(),
         sizes: Vec::new(),
@@ -259,10 +261,15 @@ fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String
             }
         }
         None => {
-            // The units of the timing data (already canonical), sorted by id so the order does not depend on file
-            // order.
-            let mut keys: Vec<TestKey> = known.iter().map(|s| s.key.clone()).collect();
-            keys.sort();
+            // The units of the timing data (already canonical), each once, sorted so the order does not depend on
+            // file order. Deduplicated before sorting: 200k test ids are often only 16k files.
+            let mut distinct: HashSet<TestKey> = HashSet::new();
+            let mut keys: Vec<TestKey> = known
+                .iter()
+                .map(|s| s.key.unit(g))
+                .filter(|u| distinct.insert(u.clone()))
+                .collect();
+            keys.sort_unstable();
             for k in keys {
                 add(k, None, &mut units);
             }
