@@ -6,7 +6,7 @@ pub mod gen;
 use std::collections::BTreeSet;
 
 use timeshard::limits;
-use timeshard::report::{Format, Report, Sample, MAX_SAMPLE_SECONDS};
+use timeshard::report::{Format, Report, Sample};
 use timeshard::TestKey;
 
 /// Upper bound on the warnings of one report: 9 kinds listed at most `MAX_WARNINGS_PER_KIND` times each, plus one
@@ -20,18 +20,6 @@ pub fn key_ok(key: &TestKey) -> bool {
             .id
             .strip_prefix(key.file.as_str())
             .is_some_and(|r| r.starts_with("::"))
-}
-
-/// Known bugs, reported and pinned by an ignored regression test in tests/hostile.rs; the check skips them so the
-/// fuzzer can look for new ones. Remove an entry when its test passes.
-pub fn known_bug(msg: &str) -> bool {
-    // tests/hostile.rs `xml_error_messages_cannot_break_log_lines`: quick-xml's error text quotes raw tag names.
-    msg.contains("not well-formed XML: ")
-        // `xml_character_reference_warning_cannot_break_log_lines`: the bad reference is quoted raw.
-        || msg.contains("invalid character reference `&")
-        // `store_warnings_cannot_break_log_lines`: skipped ids are quoted raw.
-        || msg.starts_with("timing store: skipped test `")
-        || (msg.starts_with("timing store: test `") && msg.ends_with("appears twice; the first is kept"))
 }
 
 /// A string that could start a new log line (or forge a `::command::`) if printed.
@@ -64,7 +52,7 @@ pub fn check_report(report: &Report, want: Option<&[Format]>) {
     );
     for w in &report.warnings {
         assert!(
-            !has_line_break(w) || known_bug(w),
+            !has_line_break(w),
             "warning with a control character: {w:?}"
         );
         assert!(
@@ -84,7 +72,7 @@ pub fn check_sample(s: &Sample) {
     );
     assert!(!s.key.id.trim().is_empty(), "empty id");
     assert!(
-        s.key.id.len() <= limits::MAX_ID_BYTES,
+        !s.key.id.is_empty() && s.key.id.len() <= limits::MAX_ID_BYTES,
         "id of {} bytes",
         s.key.id.len()
     );
@@ -94,7 +82,6 @@ pub fn check_sample(s: &Sample) {
         "control character in id {:?}",
         s.key.id
     );
-    let _ = MAX_SAMPLE_SECONDS;
 }
 
 /// Prepends `prefix` unless `data` already starts with one of `starts`.
@@ -117,10 +104,8 @@ pub fn check_sample_seconds_and_key(s: &Sample) {
         s.seconds,
         s.key.id
     );
-    // Known bug (tests/hostile.rs `a_store_id_that_normalises_to_nothing_is_skipped`): a stored id such as "." gives
-    // an empty id; only the length limit is checked until that is fixed.
     assert!(
-        s.key.id.len() <= limits::MAX_ID_BYTES,
+        !s.key.id.is_empty() && s.key.id.len() <= limits::MAX_ID_BYTES,
         "id of {} bytes",
         s.key.id.len()
     );
@@ -131,7 +116,7 @@ pub fn check_sample_seconds_and_key(s: &Sample) {
 pub fn check_error(e: &timeshard::Error) {
     let msg = e.to_string();
     assert!(
-        !has_line_break(&msg) || known_bug(&msg),
+        !has_line_break(&msg),
         "error message with a control character: {msg:?}"
     );
 }
