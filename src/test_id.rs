@@ -536,7 +536,14 @@ pub fn junit_case_key_with_mapping(
         suite_outer: suite_name,
         suite_chain: suite_name,
     };
-    case.key(&mut |p| normalize_path_with(p, &roots))
+    // `normalize` never refuses a path here, so `key` always answers; the fallback only keeps this total.
+    case.key(&mut |p| Some(normalize_path_with(p, &roots)))
+        .unwrap_or_else(|| {
+            (
+                TestKey::file_only(name.to_string()),
+                CaseMapping::NameAsUnit,
+            )
+        })
 }
 
 /// The attributes of one case that matter for its key.
@@ -638,54 +645,59 @@ fn join_id(file: &str, class: &str, name: &str) -> String {
 }
 
 impl JunitCase<'_> {
-    /// The key of this case; `normalize` normalises a path (with the caller's roots, possibly cached).
-    pub(crate) fn key(&self, normalize: &mut dyn FnMut(&str) -> String) -> (TestKey, CaseMapping) {
+    /// The key of this case; `normalize` normalises a path (with the caller's roots, possibly cached), or returns
+    /// `None` for a path that cannot be a test's file (too long), which makes the whole key `None`: the caller skips
+    /// the case before anything was copied.
+    pub(crate) fn key(
+        &self,
+        normalize: &mut dyn FnMut(&str) -> Option<String>,
+    ) -> Option<(TestKey, CaseMapping)> {
         let name = self.name;
         let classname = non_empty(self.classname);
         let suite = non_empty(self.suite_name);
         if let Some(raw_file) = non_empty(self.file) {
-            let file = normalize(raw_file);
+            let file = normalize(raw_file)?;
             let Some(cls) = classname else {
                 // pytest reports a module skipped at collection as classname="" name="<dotted module>".
                 if class_after_module(name, &file, true) == Some("") {
-                    return (TestKey::file_only(file), CaseMapping::FileAttribute);
+                    return Some((TestKey::file_only(file), CaseMapping::FileAttribute));
                 }
                 let id = join_id(&file, "", name);
-                return (TestKey { file, id }, CaseMapping::FileAttribute);
+                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
             };
             // Playwright, vitest: classname = the spec file itself.
-            if cls == raw_file || cls == file || normalize(cls) == file {
+            if cls == raw_file || cls == file || normalize(cls).is_some_and(|c| c == file) {
                 let id = join_id(&file, "", name);
-                return (TestKey { file, id }, CaseMapping::FileAttribute);
+                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
             }
             let rest = class_after_module(cls, &file, true)
                 .or_else(|| class_after_module(cls, &file, false));
             if let Some(rest) = rest {
                 let class = rest.replace('.', "::");
                 let id = join_id(&file, &class, name);
-                return (TestKey { file, id }, CaseMapping::FileAttribute);
+                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
             }
             if file.ends_with(".py") && is_python_dotted(cls) {
                 let (path, class) = python_path(cls);
-                let file = normalize(&path);
+                let file = normalize(&path)?;
                 let id = join_id(&file, &class, name);
-                return (TestKey { file, id }, CaseMapping::FileFromClassname);
+                return Some((TestKey { file, id }, CaseMapping::FileFromClassname));
             }
             let plain = cls == name || cls.contains(char::is_whitespace);
             let id = join_id(&file, if plain { "" } else { cls }, name);
-            return (TestKey { file, id }, CaseMapping::FileAttribute);
+            return Some((TestKey { file, id }, CaseMapping::FileAttribute));
         }
-        let unit_key = |unit: &str, normalize: &mut dyn FnMut(&str) -> String| {
-            let file = normalize(unit);
+        let unit_key = |unit: &str, normalize: &mut dyn FnMut(&str) -> Option<String>| {
+            let file = normalize(unit)?;
             let id = join_id(&file, "", name);
-            TestKey { file, id }
+            Some(TestKey { file, id })
         };
         let Some(cls) = classname else {
             return match suite {
-                Some(s) => (unit_key(s, normalize), CaseMapping::SuiteAsUnit),
+                Some(s) => Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit)),
                 None => {
-                    let file = normalize(name);
-                    (TestKey::file_only(file), CaseMapping::NameAsUnit)
+                    let file = normalize(name)?;
+                    Some((TestKey::file_only(file), CaseMapping::NameAsUnit))
                 }
             };
         };
@@ -696,7 +708,7 @@ impl JunitCase<'_> {
                 && s.ends_with(cls)
                 && s.as_bytes()[s.len() - cls.len() - 1] == b'/';
             if s == cls || go_short {
-                return (unit_key(s, normalize), CaseMapping::SuiteAsUnit);
+                return Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit));
             }
         }
         let python_report = matches!(suite, Some("pytest" | "nosetests"));
@@ -705,30 +717,33 @@ impl JunitCase<'_> {
             // stands for the file, nested ones stay in the id.
             return match (non_empty(self.suite_outer), non_empty(self.suite_chain)) {
                 (Some(outer), Some(chain)) => {
-                    let file = normalize(outer);
+                    let file = normalize(outer)?;
                     let rest = chain
                         .strip_prefix(outer)
                         .and_then(|r| r.strip_prefix("::"))
                         .unwrap_or("");
                     let id = join_id(&file, rest, name);
-                    (TestKey { file, id }, CaseMapping::SuiteAsUnit)
+                    Some((TestKey { file, id }, CaseMapping::SuiteAsUnit))
                 }
-                _ => (TestKey::file_only(normalize(name)), CaseMapping::NameAsUnit),
+                _ => Some((
+                    TestKey::file_only(normalize(name)?),
+                    CaseMapping::NameAsUnit,
+                )),
             };
         }
         let segs_look_python = || cls.split('.').rev().skip(1).any(is_test_module_segment);
         if cls.contains('.') && is_python_dotted(cls) && (python_report || segs_look_python()) {
             let (path, class) = python_path(cls);
-            let file = normalize(&path);
+            let file = normalize(&path)?;
             let id = join_id(&file, &class, name);
-            return (TestKey { file, id }, CaseMapping::ClassnameToPath);
+            return Some((TestKey { file, id }, CaseMapping::ClassnameToPath));
         }
         if cls.contains(char::is_whitespace) {
             if let Some(s) = suite {
-                return (unit_key(s, normalize), CaseMapping::SuiteAsUnit);
+                return Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit));
             }
         }
-        (unit_key(cls, normalize), CaseMapping::ClassAsUnit)
+        Some((unit_key(cls, normalize)?, CaseMapping::ClassAsUnit))
     }
 }
 

@@ -67,6 +67,10 @@ struct Suite {
     one_file: bool,
     /// Length of the parser's suite chain before this suite was added.
     chain_len: usize,
+    /// `file` and `name` normalised once when the suite opens: every case inheriting them reuses the result
+    /// instead of re-reading an attribute that may be megabytes long.
+    file_normalized: Option<String>,
+    name_normalized: Option<String>,
 }
 
 /// Reused attribute buffers.
@@ -448,6 +452,14 @@ impl Parser<'_, '_> {
             self.any_file = true;
         }
         suite.chain_len = self.chain.len();
+        suite.file_normalized = suite
+            .file
+            .as_deref()
+            .map(|f| normalize_path_with(f, self.roots));
+        suite.name_normalized = suite
+            .name
+            .as_deref()
+            .map(|n| normalize_path_with(n, self.roots));
         if let Some(name) = suite.name.as_deref().filter(|n| !n.trim().is_empty()) {
             if !self.chain.is_empty() {
                 self.chain.push_str("::");
@@ -554,15 +566,63 @@ impl Parser<'_, '_> {
             self.any_file = true;
         }
         let (roots, cache) = (self.roots, &mut self.cache);
-        let mut normalize = |raw: &str| {
-            if cache.0 != raw {
-                cache.0.clear();
-                cache.0.push_str(raw);
-                cache.1 = normalize_path_with(raw, roots);
+        // The inherited attributes, found by address (O(1), and sound: they are borrowed from the open suites for
+        // the whole call), with their normalised forms.
+        let inherited: [(Option<&str>, Option<&str>); 3] = [
+            (
+                suite.and_then(|s| s.file.as_deref()),
+                suite.and_then(|s| s.file_normalized.as_deref()),
+            ),
+            (
+                suite.and_then(|s| s.name.as_deref()),
+                suite.and_then(|s| s.name_normalized.as_deref()),
+            ),
+            (
+                self.suites.first().and_then(|s| s.name.as_deref()),
+                self.suites
+                    .first()
+                    .and_then(|s| s.name_normalized.as_deref()),
+            ),
+        ];
+        let mut too_long = None;
+        let mut normalize = |raw: &str| -> Option<String> {
+            let same = |s: &str| std::ptr::eq(s, raw);
+            let normalized = match inherited.iter().find(|(r, _)| r.is_some_and(same)) {
+                Some(&(_, Some(n))) => n,
+                _ => {
+                    if cache.0 != raw {
+                        cache.0.clear();
+                        cache.0.push_str(raw);
+                        cache.1 = normalize_path_with(raw, roots);
+                    }
+                    cache.1.as_str()
+                }
+            };
+            // A file longer than an id may be is never kept: refused before it is copied into a key.
+            if normalized.len() > limits::MAX_ID_BYTES {
+                too_long = Some((normalized.len(), printable(normalized, 60).into_owned()));
+                return None;
             }
-            cache.1.clone()
+            Some(normalized.to_string())
         };
-        let (key, mapping) = case.key(&mut normalize);
+        let Some((key, mapping)) = case.key(&mut normalize) else {
+            let (bytes, file) = too_long.unwrap_or_default();
+            let loc = if self.w.wants(Kind::LongId) {
+                Self::location(&mut self.lines, &self.opens, pos)
+            } else {
+                String::new()
+            };
+            self.w.push(Kind::LongId, &loc, || {
+                format!(
+                    "test file name of {bytes} bytes is longer than the limit of {} bytes; entry skipped: {file}",
+                    limits::MAX_ID_BYTES
+                )
+            });
+            if let Some(suite) = self.suites.last_mut() {
+                suite.dropped = true;
+            }
+            return;
+        };
         if let Some(i) = MAPPINGS.iter().position(|m| *m == mapping) {
             self.mapping_counts[i] += 1;
         }
@@ -1088,6 +1148,22 @@ mod tests {
             w[0].contains("unknown entity `&xxe;` kept as written"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn a_suite_file_too_long_for_an_id_skips_its_cases_once_each() {
+        let long = format!("d/{}", "f".repeat(crate::limits::MAX_ID_BYTES));
+        let xml = format!(
+            r#"<testsuites><testsuite file="{long}"><testcase name="a" time="1"/><testcase name="b" file="ok.py" time="2"/></testsuite><testsuite name="{long}"><testcase classname="test" name="c" time="3"/></testsuite></testsuites>"#
+        );
+        let (got, w) = run(&xml);
+        let got: Vec<(&str, f64)> = got.iter().map(|(_, id, s)| (id.as_str(), *s)).collect();
+        assert_eq!(got, vec![("ok.py::b", 2.0)]);
+        let want = format!(
+            "test file name of {} bytes is longer than the limit of 65536 bytes; entry skipped: d/fff",
+            long.len()
+        );
+        assert_eq!(w.iter().filter(|w| w.contains(&want)).count(), 2, "{w:?}");
     }
 
     #[test]
