@@ -1115,7 +1115,6 @@ fn deep_known_ids_cost_linear_time_in_estimate() {
 }
 
 #[test]
-#[ignore = "bug: plan.rs build()/check_invariants(): lower bound and prediction are rounded to 1 ms separately; a perfect split shows predicted 1 ms below the lower bound and fails the check"]
 fn a_perfect_split_is_not_below_its_lower_bound() {
     // Found by the plan_path fuzz target: two groups of exactly 1.0015 s each.
     let w = [0.0005, 0.0005, 0.0005, 1.0, 0.0005, 1.0, 0.0005, 0.0005];
@@ -1136,7 +1135,6 @@ fn a_perfect_split_is_not_below_its_lower_bound() {
 }
 
 #[test]
-#[ignore = "bug: store.rs assemble()/key_of(): a stored id that normalises to nothing (\".\", \"./\") is kept, and Store::timings() returns a sample with an empty id"]
 fn a_store_id_that_normalises_to_nothing_is_skipped() {
     let store =
         r#"{"format":"timeshard-store","version":0,"tests":{".":41.75,"./":2,"a.py::t":1}}"#;
@@ -1156,7 +1154,6 @@ fn a_store_id_that_normalises_to_nothing_is_skipped() {
 }
 
 #[test]
-#[ignore = "bug: store.rs record_run(): `runs += 1` overflows on a store with \"runs\": u64::MAX (debug: panic; release/wasm: wraps to 0 and the next load skips every test)"]
 fn a_store_at_the_maximum_run_count_does_not_lose_its_tests() {
     let m = u64::MAX;
     let store = format!(
