@@ -1,0 +1,48 @@
+//! Times `api::plan` and `api::record` natively on report files given on the command line (a profiling aid).
+//! Usage: cargo run --release --example profile_plan -- GRANULARITY WORKERS REPORT...
+use std::time::Instant;
+use timeshard::api::{self, PlanRequest, RecordRequest, Source};
+use timeshard::plan::{PlanOptions, Workers};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let g = args[0].parse().expect("granularity");
+    let n: usize = args[1].parse().expect("workers");
+    let t = Instant::now();
+    let timings: Vec<Source> = args[2..]
+        .iter()
+        .map(|p| Source {
+            name: p.clone(),
+            data: std::fs::read(p).expect("read"),
+        })
+        .collect();
+    eprintln!("read {:?}", t.elapsed());
+    let t = Instant::now();
+    let req = PlanRequest {
+        tests: None,
+        sizes: vec![],
+        timings: timings.clone(),
+        store: None,
+        roots: vec![],
+        options: PlanOptions::new(Workers::Fixed(n), 60.0, g),
+    };
+    let plan = api::plan(&req).expect("plan");
+    eprintln!(
+        "plan {:?} ({} units, {} groups)",
+        t.elapsed(),
+        plan.tests,
+        plan.workers
+    );
+    let t = Instant::now();
+    let json = serde_json::to_string(&plan).expect("json");
+    eprintln!("plan json {:?} ({} bytes)", t.elapsed(), json.len());
+    let t = Instant::now();
+    let rec = api::record(&RecordRequest {
+        store: None,
+        reports: timings,
+        roots: vec![],
+        prune_after_runs: 30,
+    })
+    .expect("record");
+    eprintln!("record {:?} ({} bytes)", t.elapsed(), rec.store.len());
+}
