@@ -1171,7 +1171,6 @@ fn a_store_at_the_maximum_run_count_does_not_lose_its_tests() {
 }
 
 #[test]
-#[ignore = "bug: report/json.rs key_of() + store.rs record_run(): an id with an empty file part (\"::t\") is recorded, then skipped with a warning by every later Store::load"]
 fn what_record_writes_the_next_load_reads_back() {
     // Found by the record_path fuzz target. A JSON key `::t` has no file part; a JUnit case with `file=""` and a
     // classname that maps to nothing is the same shape.
@@ -1186,5 +1185,35 @@ fn what_record_writes_the_next_load_reads_back() {
         r.summary.recorded,
         s.len(),
         "every test recorded is in the store"
+    );
+}
+
+#[test]
+fn report_names_and_option_values_cannot_break_log_lines() {
+    // A report's file name comes from the repository or an artifact, so a pull request chooses it.
+    let name = "reports/a\n::error::pwned.xml";
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"", "report reports/a\u{fffd}::error::pwned.xml: the file is empty; "),
+        (
+            b"<testsuite><testcase name=\"t\" time=\"x\"/></testsuite>",
+            "report reports/a\u{fffd}::error::pwned.xml, line 1, testsuite[1]/testcase[1]: time=\"x\" is not a number; case skipped",
+        ),
+        (
+            b"{\"a.py\": \"x\", \"b.py\": 1}",
+            "report reports/a\u{fffd}::error::pwned.xml, entry \"a.py\": value is a string (\"x\"), not a number of seconds; entry skipped",
+        ),
+    ];
+    for (bytes, want) in cases {
+        let text = match read(name, bytes) {
+            Ok(r) => r.warnings.join("\n"),
+            Err(e) => e.to_string(),
+        };
+        assert!(text.starts_with(want), "{text:?}");
+        assert!(!text.contains("\n::"), "{text:?}");
+    }
+    let err = timeshard::plan::Workers::parse("7\n::error::pwned", 60.0, 10).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "input `workers`: expected a number from 1 to 256 or `auto`, got `7\u{fffd}::error::pwned`"
     );
 }

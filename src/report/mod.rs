@@ -402,15 +402,20 @@ impl Samples {
         w: &mut Warnings,
         location: &mut dyn FnMut() -> String,
     ) -> Option<usize> {
-        if key.id.trim().is_empty() {
+        // An empty id, or one with nothing before its first `::` (`::t`): no runner can be told to run it, and the
+        // store would refuse it on the next load.
+        if key.id.trim().is_empty() || key.id.starts_with("::") || key.file.trim().is_empty() {
             let loc = if w.wants(Kind::NoName) {
                 location()
             } else {
                 String::new()
             };
-            w.push(Kind::NoName, &loc, || {
-                "empty test id; entry skipped".to_string()
-            });
+            let what = if key.id.trim().is_empty() {
+                "empty test id"
+            } else {
+                "test id without a file part"
+            };
+            w.push(Kind::NoName, &loc, || format!("{what}; entry skipped"));
             return None;
         }
         // The same canonical form as every other id entering the core (a discovered id is looked up by it).
