@@ -1219,7 +1219,6 @@ fn report_names_and_option_values_cannot_break_log_lines() {
 }
 
 #[test]
-#[ignore = "bug: report/mod.rs Samples::add() sums repeated ids past MAX_SAMPLE_SECONDS, and store.rs record_run() then drops that test instead of keeping it"]
 fn a_summed_time_past_the_cap_is_not_dropped_by_the_store() {
     // Found by the record_path fuzz target: the same test twice in one report (once with the workspace root), each
     // time valid on its own, summed to 1,000,000.001 s.

@@ -509,7 +509,8 @@ impl Samples {
         self.files.get(i).map_or("", String::as_str)
     }
 
-    /// The samples in first-seen order.
+    /// The samples in first-seen order. A time summed from repeated ids is capped at [`MAX_SAMPLE_SECONDS`] (each
+    /// part was valid; the store refuses anything above the cap, and the test must not be lost for it).
     pub(crate) fn finish(self) -> Vec<Sample> {
         self.ids
             .into_iter()
@@ -517,7 +518,7 @@ impl Samples {
             .zip(self.seconds)
             .map(|((id, file), seconds)| Sample {
                 key: TestKey { file, id },
-                seconds,
+                seconds: seconds.min(MAX_SAMPLE_SECONDS),
             })
             .collect()
     }
