@@ -62,10 +62,10 @@ pub fn check_report(report: &Report, want: Option<&[Format]>) {
     }
 }
 
-/// One sample: finite seconds in range, a usable id.
+/// One sample: seconds in 0..=MAX_SAMPLE_SECONDS, a usable id.
 pub fn check_sample(s: &Sample) {
     assert!(
-        s.seconds.is_finite() && s.seconds >= 0.0,
+        s.seconds.is_finite() && (0.0..=limits::MAX_SAMPLE_SECONDS).contains(&s.seconds),
         "bad seconds {} for {:?}",
         s.seconds,
         s.key.id
@@ -95,11 +95,11 @@ pub fn route(data: &[u8], starts: &[u8], prefix: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A stored timing: finite seconds ≥ 0, an id of 1 to `MAX_ID_BYTES` bytes, the key invariant. (A store may hold
+/// A stored timing: seconds in 0..=MAX_SAMPLE_SECONDS, an id of 1 to `MAX_ID_BYTES` bytes, the key invariant. (A store may hold
 /// ids with control characters if its JSON says so; the store does not promise otherwise.)
 pub fn check_sample_seconds_and_key(s: &Sample) {
     assert!(
-        s.seconds.is_finite() && s.seconds >= 0.0,
+        s.seconds.is_finite() && (0.0..=limits::MAX_SAMPLE_SECONDS).contains(&s.seconds),
         "bad seconds {} for {:?}",
         s.seconds,
         s.key.id
