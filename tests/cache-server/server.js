@@ -314,6 +314,20 @@ export class CacheServer {
     return { kind: 'none', path: url.pathname };
   }
 
+  /**
+   * The connection-level faults, shared by the Twirp and blob endpoints: `reset` destroys the socket, `hang` never
+   * answers (the socket is destroyed by releaseHangs() or close()). Records the fault on the log entry; returns
+   * true when the request was consumed.
+   */
+  _dropConnection(req, entry, fault) {
+    entry.fault = describeFault(fault);
+    if (!fault.reset && !fault.hang) return false;
+    entry.status = 0;
+    if (fault.reset) req.socket.destroy();
+    else this._hung.add(req.socket);
+    return true;
+  }
+
   _takeFault(op) {
     const queue = this._faults.get(op);
     if (!queue || queue.length === 0) {
@@ -363,17 +377,7 @@ export class CacheServer {
     }
     const fault = this._takeFault(method);
     if (fault) {
-      entry.fault = describeFault(fault);
-      if (fault.reset) {
-        entry.status = 0;
-        req.socket.destroy();
-        return undefined;
-      }
-      if (fault.hang) {
-        entry.status = 0;
-        this._hung.add(req.socket);
-        return undefined; // never answered; the socket is destroyed by releaseHangs() or close()
-      }
+      if (this._dropConnection(req, entry, fault)) return undefined;
       const code = STATUS_TO_TWIRP[fault.status] ?? 'internal';
       entry.status = fault.status;
       entry.error = fault.message ?? 'injected fault';
@@ -665,17 +669,7 @@ export class CacheServer {
     }
     const fault = this._takeFault(op);
     if (fault && !fault.corrupt && !(fault.hang && op === 'GetBlob')) {
-      entry.fault = describeFault(fault);
-      if (fault.reset) {
-        entry.status = 0;
-        req.socket.destroy();
-        return undefined;
-      }
-      if (fault.hang) {
-        entry.status = 0;
-        this._hung.add(req.socket);
-        return undefined;
-      }
+      if (this._dropConnection(req, entry, fault)) return undefined;
       const code = fault.status === 503 ? 'ServerBusy' : 'InternalError';
       return error(fault.status ?? 500, code, fault.message ?? 'injected fault');
     }
