@@ -1,5 +1,6 @@
 //! Times `api::plan` and `api::record` natively on report files given on the command line (a profiling aid).
 //! Usage: cargo run --release --example profile_plan -- GRANULARITY WORKERS REPORT...
+//! (`PLAN_ONLY=1` skips the record part.)
 use std::time::Instant;
 use timeshard::api::{self, PlanRequest, RecordRequest, Source};
 use timeshard::plan::{PlanOptions, Workers};
@@ -36,6 +37,9 @@ fn main() {
     let t = Instant::now();
     let json = serde_json::to_string(&plan).expect("json");
     eprintln!("plan json {:?} ({} bytes)", t.elapsed(), json.len());
+    if std::env::var_os("PLAN_ONLY").is_some() {
+        return;
+    }
     let t = Instant::now();
     let rec = api::record(&RecordRequest {
         store: None,

@@ -8,9 +8,9 @@
 //! Precedence of timing data in [`plan()`]: the store's robust statistic for a test wins over the same test in an extra
 //! timings file (the store is fed by real runs of this workflow); timings files fill in the tests the store lacks.
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -134,25 +134,40 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     let mut warnings = Vec::new();
     let store = load_store(req.store.as_deref(), &mut warnings);
 
-    // Known timings: the store first, then the extra timing files for ids the store lacks.
+    // Known timings: the store first, then the extra timing files for ids the store lacks (the first source of an
+    // id wins). Membership by borrowed id: 200k long ids must not each be copied for the check.
     let mut known: Vec<Sample> = store.timings();
-    // Membership only (never iterated): a hash set, since ordered inserts of 200k long ids cost more than the parse.
-    let mut seen: HashSet<String> = known.iter().map(|s| s.key.id.clone()).collect();
     let parse_opts = ParseOptions {
         roots: req.roots.clone(),
     };
+    let mut parsed: Vec<Vec<Sample>> = Vec::with_capacity(req.timings.len());
     for src in &req.timings {
         match report::parse(&src.name, &src.data, &parse_opts) {
             Ok(rep) => {
                 warnings.extend(rep.warnings);
-                for s in rep.samples {
-                    if seen.insert(s.key.id.clone()) {
-                        known.push(s);
-                    }
-                }
+                parsed.push(rep.samples);
             }
             Err(e) => warnings.push(format!("{e}; timing file ignored")),
         }
+    }
+    let keep: Vec<Vec<bool>> = {
+        let mut seen: FxHashSet<&str> = FxHashSet::with_capacity_and_hasher(
+            known.len() + parsed.iter().map(Vec::len).sum::<usize>(),
+            Default::default(),
+        );
+        seen.extend(known.iter().map(|s| s.key.id.as_str()));
+        parsed
+            .iter()
+            .map(|samples| samples.iter().map(|s| seen.insert(&s.key.id)).collect())
+            .collect()
+    };
+    for (samples, keep) in parsed.into_iter().zip(keep) {
+        known.extend(
+            samples
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(s, k)| k.then_some(s)),
+        );
     }
 
     let units = units_to_split(req, &known, &mut warnings);
@@ -215,7 +230,7 @@ fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String
     // Keyed by the unit as discovered: two ids that differ only in what canonicalisation changes are still two
     // tests to run (both then find the same recorded time).
     // Lookups only (never iterated), hence a hash map.
-    let mut index: HashMap<TestKey, usize> = HashMap::new();
+    let mut index: FxHashMap<TestKey, usize> = FxHashMap::default();
     let mut units = Units {
         run: Vec::new(),
         sizes: Vec::new(),
@@ -263,11 +278,11 @@ fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String
         None => {
             // The units of the timing data (already canonical), each once, sorted so the order does not depend on
             // file order. Deduplicated before sorting: 200k test ids are often only 16k files.
-            let mut distinct: HashSet<TestKey> = HashSet::new();
+            let mut distinct: FxHashSet<(&str, &str)> = FxHashSet::default();
             let mut keys: Vec<TestKey> = known
                 .iter()
+                .filter(|s| distinct.insert((&s.key.file, s.key.unit_id(g))))
                 .map(|s| s.key.unit(g))
-                .filter(|u| distinct.insert(u.clone()))
                 .collect();
             keys.sort_unstable();
             for k in keys {

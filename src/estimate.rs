@@ -16,7 +16,9 @@
 //!
 //! Every value is finite and at least [`MIN_SECONDS`]: a test recorded at 0 s still costs a worker something.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -139,7 +141,7 @@ pub fn estimate_with(
     // Recorded with another root (`backend/x.py` vs `x.py`)? One consistent rewrite, said out loud.
     // Distinct files first through a hash set: 200k ids of 16k files must not each pay an ordered insert.
     let distinct_files = |files: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
-        let set: HashSet<&str> = files.collect();
+        let set: FxHashSet<&str> = files.collect();
         set.into_iter().map(str::to_string).collect()
     };
     let unit_files = distinct_files(&mut units.iter().map(|u| u.file.as_str()));
@@ -149,7 +151,7 @@ pub fn estimate_with(
             let mut rewritten = 0;
             for k in known.iter_mut() {
                 if let (Some(file), Some(id)) = (rw.apply(&k.0.file), rw.apply(&k.0.id)) {
-                    k.0 = TestKey { file, id };
+                    k.0 = Cow::Owned(TestKey { file, id });
                     rewritten += 1;
                 }
             }
@@ -158,23 +160,29 @@ pub fn estimate_with(
                 rw.describe(),
                 known.len()
             ));
-            let pairs: Vec<Sample> = known
-                .into_iter()
-                .map(|(key, seconds)| Sample { key, seconds })
-                .collect();
-            known = dedupe(&pairs, &mut warnings);
+            // A rewritten id may now equal another record's: the first (in the original order) still wins.
+            let mut seen: FxHashSet<String> = FxHashSet::default();
+            let before = known.len();
+            known.retain(|(k, _)| seen.insert(k.id.clone()));
+            if known.len() < before {
+                warnings.push(format!(
+                    "{} recorded timings repeat an id; the first of each was used",
+                    before - known.len()
+                ));
+            }
         }
     }
 
     // Known timings summed up to the units' granularity. A record exactly at the unit's level wins over the sum of
     // finer ones for the same unit (two sources measuring the same thing must not add up).
     // A hash map (never iterated in hash order: the neighbour pool below is sorted by id).
-    let mut agg: HashMap<String, Agg> = HashMap::new();
+    let mut agg: FxHashMap<&str, Agg<'_>> =
+        FxHashMap::with_capacity_and_hasher(known.len(), Default::default());
     for (key, secs) in &known {
-        let unit = key.unit(g);
-        let exact = unit.id == key.id;
-        let a = agg.entry(unit.id).or_insert_with(|| Agg {
-            file: unit.file,
+        let unit_id = key.unit_id(g);
+        let exact = unit_id == key.id;
+        let a = agg.entry(unit_id).or_insert_with(|| Agg {
+            file: &key.file,
             exact: None,
             finer: 0.0,
         });
@@ -190,7 +198,7 @@ pub fn estimate_with(
     let mut basis = vec![Basis::Equal; n];
     let mut done = vec![false; n];
     for (i, u) in units.iter().enumerate() {
-        if let Some(a) = agg.get(&u.id) {
+        if let Some(a) = agg.get(u.id.as_str()) {
             seconds[i] = a.value();
             basis[i] = Basis::Recorded;
             done[i] = true;
@@ -198,7 +206,7 @@ pub fn estimate_with(
     }
 
     // Coarser records shared among their discovered units, unless one of those units has a finer record.
-    let recorded_ancestors: HashSet<&str> = units
+    let recorded_ancestors: FxHashSet<&str> = units
         .iter()
         .zip(&done)
         .filter(|(_, d)| **d)
@@ -236,11 +244,11 @@ pub fn estimate_with(
     let mut pool: Vec<(&str, &str, f64)> = Vec::new();
     if opts.undiscovered_neighbours {
         // Records coarser than some discovered unit (a file time while units are tests) are not neighbours.
-        let coarse: HashSet<&str> = units.iter().flat_map(ancestors).collect();
+        let coarse: FxHashSet<&str> = units.iter().flat_map(ancestors).collect();
         pool.extend(
             agg.iter()
-                .filter(|(id, _)| !coarse.contains(id.as_str()))
-                .map(|(id, a)| (a.file.as_str(), id.as_str(), a.value())),
+                .filter(|(id, _)| !coarse.contains(*id))
+                .map(|(id, a)| (a.file, *id, a.value())),
         );
         // Ids are unique keys, so this order is total and independent of the hash map's.
         pool.sort_unstable_by(|a, b| a.1.cmp(b.1));
@@ -272,10 +280,10 @@ pub fn estimate_with(
 
     let missing: Vec<usize> = (0..n).filter(|&i| !done[i]).collect();
     if !missing.is_empty() && !pool.is_empty() {
-        let mut by_file: HashMap<&str, Vec<f64>> = HashMap::new();
-        let mut by_dir: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut by_file: FxHashMap<&str, Vec<f64>> = FxHashMap::default();
+        let mut by_dir: FxHashMap<&str, Vec<f64>> = FxHashMap::default();
         // Known units of each file with their name tokens, in id order (the pool is sorted by id).
-        let mut named: HashMap<&str, Vec<(Vec<String>, f64)>> = HashMap::new();
+        let mut named: FxHashMap<&str, Vec<(Vec<String>, f64)>> = FxHashMap::default();
         let mut all: Vec<f64> = Vec::with_capacity(pool.len());
         for &(file, id, v) in &pool {
             if opts.neighbours {
@@ -292,11 +300,11 @@ pub fn estimate_with(
             }
             all.push(v);
         }
-        let file_stat: HashMap<&str, f64> = by_file
+        let file_stat: FxHashMap<&str, f64> = by_file
             .into_iter()
             .map(|(k, mut v)| (k, pool_stat(&mut v)))
             .collect();
-        let dir_stat: HashMap<&str, f64> = by_dir
+        let dir_stat: FxHashMap<&str, f64> = by_dir
             .into_iter()
             .map(|(k, mut v)| (k, pool_stat(&mut v)))
             .collect();
@@ -420,21 +428,22 @@ fn most_similar(mine: &[String], cands: &[(Vec<String>, f64)]) -> Option<f64> {
     }
 }
 
-struct Agg {
-    file: String,
+struct Agg<'a> {
+    file: &'a str,
     exact: Option<f64>,
     finer: f64,
 }
 
-impl Agg {
+impl Agg<'_> {
     fn value(&self) -> f64 {
         self.exact.unwrap_or(self.finer)
     }
 }
 
 /// Valid known samples, first occurrence of each id kept, with a warning counting what was dropped.
-fn dedupe(known: &[Sample], warnings: &mut Vec<String>) -> Vec<(TestKey, f64)> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(known.len());
+fn dedupe<'a>(known: &'a [Sample], warnings: &mut Vec<String>) -> Vec<(Cow<'a, TestKey>, f64)> {
+    let mut seen: FxHashSet<&str> =
+        FxHashSet::with_capacity_and_hasher(known.len(), Default::default());
     let (mut dups, mut bad) = (0usize, 0usize);
     let mut out = Vec::with_capacity(known.len());
     for k in known {
@@ -443,7 +452,7 @@ fn dedupe(known: &[Sample], warnings: &mut Vec<String>) -> Vec<(TestKey, f64)> {
         } else if !seen.insert(k.key.id.as_str()) {
             dups += 1;
         } else {
-            out.push((k.key.clone(), k.seconds));
+            out.push((Cow::Borrowed(&k.key), k.seconds));
         }
     }
     if dups > 0 {

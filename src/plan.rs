@@ -16,7 +16,8 @@
 //!   seconds, heaviest first (matrix jobs tend to start in index order, so the longest job starts first); equal
 //!   loads → the group whose first unit comes first in the input. Seconds are rounded to milliseconds.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -692,7 +693,8 @@ fn dedupe_and_clean(
     warnings: &mut Vec<String>,
 ) -> (Vec<usize>, Vec<f64>) {
     // Membership only, never iterated, so the hash order cannot leak into the plan.
-    let mut seen: HashSet<&str> = HashSet::with_capacity(units.len());
+    let mut seen: FxHashSet<&str> =
+        FxHashSet::with_capacity_and_hasher(units.len(), Default::default());
     let mut duplicates = WarningList::new();
     let mut invalid = WarningList::new();
     let mut keep = Vec::with_capacity(units.len());

@@ -30,8 +30,9 @@
 //! Older format versions are migrated on load (see [`Store::load`]). Writing is deterministic: the same store gives
 //! byte-identical JSON, and `load(to_json(s))` writes the same bytes again.
 
+use rustc_hash::FxHashMap;
 use std::collections::btree_map::Entry as MapEntry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
 
@@ -435,7 +436,7 @@ impl Store {
         // id → (file, seconds); BTreeMap so the insertion below is in id order.
         let mut run: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
         for (r, report) in reports.iter().enumerate() {
-            let mut this: HashMap<&str, (&str, f64)> = HashMap::new();
+            let mut this: FxHashMap<&str, (&str, f64)> = FxHashMap::default();
             for s in report {
                 if let Some(why) = sample_problem(s) {
                     skipped.push(format!(

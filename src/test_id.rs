@@ -206,17 +206,28 @@ impl TestKey {
         match g {
             Granularity::File => TestKey::file_only(self.file.clone()),
             Granularity::Test => self.clone(),
+            Granularity::Suite => TestKey {
+                file: self.file.clone(),
+                id: self.unit_id(g).to_string(),
+            },
+        }
+    }
+
+    /// The id of [`TestKey::unit`]`(g)`, borrowed from this key (a unit's id is its file or a prefix of the id, so
+    /// no copy is needed to look one up).
+    pub fn unit_id(&self, g: Granularity) -> &str {
+        match g {
+            Granularity::File => &self.file,
+            Granularity::Test => &self.id,
             Granularity::Suite => {
                 let rest = self
                     .id
                     .strip_prefix(self.file.as_str())
                     .and_then(|r| r.strip_prefix("::"));
-                match rest.and_then(|r| r.find("::").map(|i| &r[..i])) {
-                    Some(first) => TestKey {
-                        file: self.file.clone(),
-                        id: format!("{}::{}", self.file, first),
-                    },
-                    None => self.clone(),
+                match rest.and_then(|r| r.find("::")) {
+                    // `file` + `::` + the first segment: a prefix of the id ending before a `::`.
+                    Some(i) => self.id.get(..self.file.len() + 2 + i).unwrap_or(&self.id),
+                    None => &self.id,
                 }
             }
         }
@@ -978,6 +989,7 @@ mod tests {
             let u = k.unit(g);
             assert_eq!(u.id, want, "{k:?} at {g}");
             assert_eq!(u.file, k.file);
+            assert_eq!(k.unit_id(g), want, "{k:?} at {g}, borrowed");
         }
     }
 

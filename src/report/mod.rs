@@ -27,8 +27,8 @@ pub mod json;
 pub mod junit;
 pub mod log;
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -357,11 +357,11 @@ impl Warnings {
 
 /// The samples of one report: ids summed, first-seen order kept.
 ///
-/// Lookup is by a 64-bit SipHash of the id (fixed keys, so the same on every run; the map's iteration order is
+/// Lookup is by a 64-bit FxHash of the id (no random seed, so the same on every run; the map's iteration order is
 /// never used) with the id compared on every hit; ids whose hash collides with a different id go to an overflow map.
 pub(crate) struct Samples {
-    index: HashMap<u64, usize>,
-    overflow: HashMap<String, usize>,
+    index: FxHashMap<u64, usize>,
+    overflow: FxHashMap<String, usize>,
     ids: Vec<String>,
     files: Vec<String>,
     seconds: Vec<f64>,
@@ -370,17 +370,15 @@ pub(crate) struct Samples {
 }
 
 fn id_hash(id: &str) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
 }
 
 impl Samples {
     pub(crate) fn new() -> Self {
         Samples {
-            index: HashMap::new(),
-            overflow: HashMap::new(),
+            index: FxHashMap::default(),
+            overflow: FxHashMap::default(),
             ids: Vec::new(),
             files: Vec::new(),
             seconds: Vec::new(),
