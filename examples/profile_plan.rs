@@ -1,6 +1,6 @@
 //! Times `api::plan` and `api::record` natively on report files given on the command line (a profiling aid).
 //! Usage: cargo run --release --example profile_plan -- GRANULARITY WORKERS REPORT...
-//! (`PLAN_ONLY=1` skips the record part.)
+//! (`PLAN_ONLY=1` skips the record part; `PARSE_ONLY=1` only parses the reports.)
 use std::time::Instant;
 use timeshard::api::{self, PlanRequest, RecordRequest, Source};
 use timeshard::plan::{PlanOptions, Workers};
@@ -18,6 +18,18 @@ fn main() {
         })
         .collect();
     eprintln!("read {:?}", t.elapsed());
+    if std::env::var_os("PARSE_ONLY").is_some() {
+        let t = Instant::now();
+        let opts = timeshard::report::ParseOptions::default();
+        let cases: usize = timings
+            .iter()
+            .map(|s| {
+                timeshard::report::parse(&s.name, &s.data, &opts).map_or(0, |r| r.samples.len())
+            })
+            .sum();
+        eprintln!("parse {:?} ({cases} samples)", t.elapsed());
+        return;
+    }
     let t = Instant::now();
     let req = PlanRequest {
         tests: None,
