@@ -120,9 +120,9 @@ fn plan_request(js: JsPlanRequest) -> Result<PlanRequest, Error> {
     })
 }
 
-/// Wasm heap to reserve per byte of input (reports and store) before the core runs. Measured: natively a file-
-/// granularity plan of 47 MB of JUnit peaks at ~3.3 bytes of heap per input byte, a test-granularity plan or a record
-/// at ~5.
+/// Wasm heap to reserve per byte of input (reports and store) before the core runs. Measured natively on the 47 MB
+/// scale suite (`/usr/bin/time -f %M` around `examples/profile_plan`, less the input it holds): a file-granularity
+/// plan works in ~1.9 bytes per input byte, a record in ~3.6, a test-granularity plan in ~4.
 const HEAP_PER_INPUT_BYTE: usize = 4;
 
 /// The most reserved up front (the heap still grows past it on demand).
