@@ -3,7 +3,13 @@
 // the case where the wasm itself cannot run — so a broken engine still gives a plan that runs every test once.
 
 import { readFileSync } from 'node:fs';
-import { initSync, plan as wasmPlan, record as wasmRecord, version as wasmVersion } from '../pkg/timeshard.js';
+import {
+  actuals as wasmActuals,
+  initSync,
+  plan as wasmPlan,
+  record as wasmRecord,
+  version as wasmVersion,
+} from '../pkg/timeshard.js';
 import { InputError } from './inputs.js';
 
 /** An error from the core or from loading it; `operation` says which call failed. */
@@ -80,6 +86,14 @@ export function plan(request) {
 /** Merges reports into a store; returns { store, summary }. */
 export function record(request) {
   return call('record', wasmRecord, request);
+}
+
+/**
+ * Each group's time in the run that executed a plan: `request` = { groups: string[][], reports: [{ name, data }],
+ * roots, granularity }. Returns [{ seconds, missing }], one per group, in order.
+ */
+export function actuals(request) {
+  return call('actuals', wasmActuals, request);
 }
 
 /**

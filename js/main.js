@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
 import { globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
-import { engineVersion, plan as corePlan, planDegrading, record as coreRecord } from './engine.js';
+import { actuals as coreActuals, engineVersion, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
   fitOutputs,
@@ -267,41 +267,26 @@ async function select(inputs, ctx) {
   if (inputs.summary) await writeSummary(selectSummary(inputs.index, tests, found.source));
 }
 
-/** Largest (groups × report bytes) parsed for the predicted-vs-actual comparison. */
-const COMPARISON_BUDGET_BYTES = 256 * 1024 * 1024;
-
 /**
- * Actual test time per worker of `plan`, from this run's reports: each group's tests planned alone on one worker
- * with the reports as timings, so the core's own id matching and unit sums apply. Tests without a time in the
- * reports are counted (`missing`) and their estimate is included in `actual`.
+ * Actual test time per worker of `plan`, from this run's reports, in one pass of the core over them: each test is
+ * matched and summed as the plan matched it. Tests without a time in the reports are counted (`missing`) and their
+ * estimate is included in `actual`.
  */
 export function compareWithPlan(plan, reports, roots) {
-  const bytes = reports.reduce((sum, r) => sum + r.data.length, 0);
   const groups = plan.groups.filter((g) => g.tests.length > 0);
-  if (groups.length * bytes > COMPARISON_BUDGET_BYTES) return { comparison: null, warnings: [] };
-  const comparison = [];
-  for (const group of groups) {
-    const alone = corePlan({
-      tests: group.tests,
-      sizes: null,
-      timings: reports,
-      store: null,
-      granularity: plan.granularity,
-      workers: 1,
-      target_seconds: 1,
-      job_overhead_seconds: 0,
-      max_workers: 1,
-      roots,
-    });
-    comparison.push({
-      index: group.index,
-      tests: group.tests.length,
-      predicted: group.predicted_seconds,
-      actual: alone.predicted_seconds,
-      missing: alone.estimated_tests ?? 0,
-    });
-  }
-  return { comparison, warnings: [] };
+  const measured = coreActuals({
+    groups: groups.map((g) => g.tests),
+    reports,
+    roots,
+    granularity: plan.granularity,
+  });
+  return groups.map((group, i) => ({
+    index: group.index,
+    tests: group.tests.length,
+    predicted: group.predicted_seconds,
+    actual: measured[i].seconds,
+    missing: measured[i].missing,
+  }));
 }
 
 /** record: restore → reports → record → save → outputs + summary. Never fails the build. */
@@ -363,8 +348,7 @@ async function recordRun(inputs, ctx, base) {
   const found = await findPlan(inputs, ctx);
   if (found.plan) {
     try {
-      const compared = compareWithPlan(found.plan, reports.files, roots);
-      comparison = compared.comparison;
+      comparison = compareWithPlan(found.plan, reports.files, roots);
     } catch (error) {
       warnings.push(`predicted and actual times could not be compared: ${error.message}`);
     }

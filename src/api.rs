@@ -60,6 +60,28 @@ pub struct RecordRequest {
     pub prune_after_runs: u64,
 }
 
+/// Everything [`actuals`] needs: the groups of a plan and the reports of the run that executed it.
+#[derive(Debug, Clone)]
+pub struct ActualsRequest {
+    /// Each group's tests, as in the plan.
+    pub groups: Vec<Vec<String>>,
+    /// The run's reports.
+    pub reports: Vec<Source>,
+    /// Workspace roots stripped from absolute paths.
+    pub roots: Vec<String>,
+    /// The plan's granularity.
+    pub granularity: Granularity,
+}
+
+/// One group's time in the run that executed it ([`actuals`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupActual {
+    /// Seconds the reports measured for the group's units, plus the estimate of those the reports have no time for.
+    pub seconds: f64,
+    /// Units of the group without a time in the reports (their estimate is in `seconds`).
+    pub missing: usize,
+}
+
 /// What one report contributed to [`record`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportSummary {
@@ -134,14 +156,82 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     let mut warnings = Vec::new();
     let store = load_store(req.store.as_deref(), &mut warnings);
 
-    // Known timings: the store first, then the extra timing files for ids the store lacks (the first source of an
-    // id wins). Membership by borrowed id: 200k long ids must not each be copied for the check.
-    let mut known: Vec<Sample> = store.timings();
+    let known = known_timings(store.timings(), &req.timings, &req.roots, &mut warnings);
+    let known = unit_totals(known, g);
+    let units = units_to_split(
+        req.tests.as_deref(),
+        &req.sizes,
+        &req.roots,
+        g,
+        &known,
+        &mut warnings,
+    );
+    let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
+    warnings.extend(est.warnings.iter().cloned());
+    let estimated: Vec<bool> = est.basis.iter().map(|b| *b != Basis::Recorded).collect();
+    let mut plan = plan::build(&units.run, &est.seconds, &estimated, &req.options)?;
+    // Data warnings first (they explain the estimates), then the plan's own.
+    warnings.append(&mut plan.warnings);
+    plan.warnings = warnings;
+    Ok(plan)
+}
+
+/// The time each group of a plan took in the run that executed it, from that run's reports: each test's unit is
+/// looked up exactly as [`plan()`] looks it up (same id matching, unit sums and canonical forms), and a unit the
+/// reports lack is estimated as a plan would estimate it. One pass over the reports for all groups. Problems in the
+/// reports are not repeated here: [`record`] reports them for the same files.
+pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
+    let g = req.granularity;
+    let mut warnings = Vec::new();
+    let known = unit_totals(
+        known_timings(Vec::new(), &req.reports, &req.roots, &mut warnings),
+        g,
+    );
+    let all: Vec<String> = req.groups.iter().flatten().cloned().collect();
+    let units = units_to_split(Some(&all), &[], &req.roots, g, &known, &mut warnings);
+    let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
+    let index: FxHashMap<&TestKey, usize> =
+        units.run.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    req.groups
+        .iter()
+        .map(|tests| {
+            // A unit counts once per group, however many of its tests the group lists.
+            let mut counted: FxHashSet<usize> = FxHashSet::default();
+            let mut actual = GroupActual {
+                seconds: 0.0,
+                missing: 0,
+            };
+            for t in tests {
+                let unit = TestKey::from_id(t, &req.roots).unit(g);
+                let Some(&i) = index.get(&unit) else { continue };
+                if !counted.insert(i) {
+                    continue;
+                }
+                actual.seconds += est.seconds.get(i).copied().unwrap_or(0.0);
+                if est.basis.get(i).is_some_and(|b| *b != Basis::Recorded) {
+                    actual.missing += 1;
+                }
+            }
+            actual
+        })
+        .collect()
+}
+
+/// Known timings for a plan: `first` (the store's), then the samples of the timing files for ids not seen yet (the
+/// first source of an id wins). Unreadable files are warnings. Membership by borrowed id: 200k long ids must not
+/// each be copied for the check.
+fn known_timings(
+    first: Vec<Sample>,
+    sources: &[Source],
+    roots: &[String],
+    warnings: &mut Vec<String>,
+) -> Vec<Sample> {
+    let mut known = first;
     let parse_opts = ParseOptions {
-        roots: req.roots.clone(),
+        roots: roots.to_vec(),
     };
-    let mut parsed: Vec<Vec<Sample>> = Vec::with_capacity(req.timings.len());
-    for src in &req.timings {
+    let mut parsed: Vec<Vec<Sample>> = Vec::with_capacity(sources.len());
+    for src in sources {
         match report::parse(&src.name, &src.data, &parse_opts) {
             Ok(rep) => {
                 warnings.extend(rep.warnings);
@@ -169,17 +259,7 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
                 .filter_map(|(s, k)| k.then_some(s)),
         );
     }
-
-    let known = unit_totals(known, g);
-    let units = units_to_split(req, &known, &mut warnings);
-    let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
-    warnings.extend(est.warnings.iter().cloned());
-    let estimated: Vec<bool> = est.basis.iter().map(|b| *b != Basis::Recorded).collect();
-    let mut plan = plan::build(&units.run, &est.seconds, &estimated, &req.options)?;
-    // Data warnings first (they explain the estimates), then the plan's own.
-    warnings.append(&mut plan.warnings);
-    plan.warnings = warnings;
-    Ok(plan)
+    known
 }
 
 /// `known` (each id once) summed up to the units of granularity `g`, in first-seen order: what
@@ -284,8 +364,14 @@ fn lookup_unit(key: &TestKey, g: Granularity) -> Option<TestKey> {
 }
 
 /// The units to split at the requested granularity, in first-seen order, each once, with their summed sizes.
-fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String>) -> Units {
-    let g = req.options.granularity;
+fn units_to_split(
+    tests: Option<&[String]>,
+    sizes: &[Option<f64>],
+    roots: &[String],
+    g: Granularity,
+    known: &[Sample],
+    warnings: &mut Vec<String>,
+) -> Units {
     // Keyed by the unit as discovered: two ids that differ only in what canonicalisation changes are still two
     // tests to run (both then find the same recorded time).
     // Lookups only (never iterated), hence a hash map.
@@ -316,12 +402,12 @@ fn units_to_split(req: &PlanRequest, known: &[Sample], warnings: &mut Vec<String
             }
         }
     };
-    match &req.tests {
+    match tests {
         Some(tests) => {
             let mut duplicates = 0usize;
             for (i, t) in tests.iter().enumerate() {
-                let key = TestKey::from_id(t, &req.roots);
-                let size = req.sizes.get(i).copied().flatten();
+                let key = TestKey::from_id(t, roots);
+                let size = sizes.get(i).copied().flatten();
                 let is_unit = key.unit(g) == key;
                 let fresh = add(key, size, &mut units);
                 if !fresh && is_unit {
@@ -499,6 +585,65 @@ mod tests {
                 proptest::prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{} vs {}", a, b);
             }
         }
+    }
+
+    #[test]
+    fn actuals_sum_each_groups_units_from_the_reports() {
+        let report = r#"{"a.py::t1": 1.5, "a.py::t2": 2.5, "b.py::t": 4.0, "d/c.py::t": 3.0}"#;
+        let req = |groups: &[&[&str]], g| ActualsRequest {
+            groups: groups
+                .iter()
+                .map(|t| t.iter().map(|s| s.to_string()).collect())
+                .collect(),
+            reports: vec![src("r.json", report)],
+            roots: vec![],
+            granularity: g,
+        };
+        let got = actuals(&req(
+            &[&["a.py", "d/c.py"], &["b.py", "d/new.py"]],
+            Granularity::File,
+        ));
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0],
+            GroupActual {
+                seconds: 7.0,
+                missing: 0
+            }
+        );
+        // `d/new.py` has no time: estimated from its directory (d/c.py, 3 s) and counted as missing.
+        assert_eq!(
+            got[1],
+            GroupActual {
+                seconds: 7.0,
+                missing: 1
+            }
+        );
+        // Test granularity: each test its own unit; a test listed twice counts once.
+        let got = actuals(&req(
+            &[&["a.py::t1", "a.py::t1"], &["a.py::t2", "b.py::t"]],
+            Granularity::Test,
+        ));
+        assert_eq!(
+            got[0],
+            GroupActual {
+                seconds: 1.5,
+                missing: 0
+            }
+        );
+        assert_eq!(
+            got[1],
+            GroupActual {
+                seconds: 6.5,
+                missing: 0
+            }
+        );
+        // No readable report: every unit is missing, the numbers are still finite.
+        let mut bad = req(&[&["a.py"]], Granularity::File);
+        bad.reports = vec![src("r.xml", "<nope")];
+        let got = actuals(&bad);
+        assert_eq!(got[0].missing, 1);
+        assert!(got[0].seconds.is_finite() && got[0].seconds > 0.0);
     }
 
     fn options(workers: usize, g: Granularity) -> PlanOptions {

@@ -62,6 +62,17 @@ struct JsRecordRequest {
     prune_after_runs: Option<f64>,
 }
 
+#[derive(Deserialize)]
+struct JsActualsRequest {
+    groups: Vec<Vec<String>>,
+    #[serde(default)]
+    reports: Vec<JsSource>,
+    #[serde(default)]
+    roots: Vec<String>,
+    #[serde(default)]
+    granularity: Option<String>,
+}
+
 #[derive(Serialize)]
 struct JsRecordResult<'a> {
     store: &'a str,
@@ -90,11 +101,16 @@ fn count(value: f64, name: &str) -> Result<usize, Error> {
     }
 }
 
+/// The `granularity` field of a request: absent or empty means file.
+fn parse_granularity(g: Option<&str>) -> Result<Granularity, Error> {
+    match g {
+        None | Some("") => Ok(Granularity::File),
+        Some(g) => g.parse(),
+    }
+}
+
 fn plan_request(js: JsPlanRequest) -> Result<PlanRequest, Error> {
-    let granularity: Granularity = match js.granularity.as_deref() {
-        None | Some("") => Granularity::File,
-        Some(g) => g.parse()?,
-    };
+    let granularity = parse_granularity(js.granularity.as_deref())?;
     let max_workers = match js.max_workers {
         Some(m) => count(m, "max-workers")?,
         None => DEFAULT_MAX_WORKERS,
@@ -183,6 +199,24 @@ pub fn record(request: JsValue) -> Result<JsValue, JsError> {
     }
     .serialize(&Serializer::json_compatible())
     .map_err(js_err)
+}
+
+/// Each group's time in the run that executed the plan, from that run's reports: `[{ seconds, missing }]`.
+#[wasm_bindgen]
+pub fn actuals(request: JsValue) -> Result<JsValue, JsError> {
+    let js: JsActualsRequest = serde_wasm_bindgen::from_value(request)
+        .map_err(|e| js_err(format!("actuals request: {e}")))?;
+    let granularity = parse_granularity(js.granularity.as_deref()).map_err(js_err)?;
+    let req = api::ActualsRequest {
+        groups: js.groups,
+        reports: js.reports.into_iter().map(Source::from).collect(),
+        roots: js.roots,
+        granularity,
+    };
+    reserve_heap(req.reports.iter().map(|r| r.data.len()).sum::<usize>());
+    api::actuals(&req)
+        .serialize(&Serializer::json_compatible())
+        .map_err(js_err)
 }
 
 /// The core's version (the crate version).

@@ -37,6 +37,31 @@ test('the core answers: version, plan, record', { skip }, () => {
   assert.equal(replanned.estimated_tests, 3);
 });
 
+test('actuals: each group of a plan measured from the run\'s reports in one call', { skip }, () => {
+  const junit = new TextEncoder().encode(
+    '<testsuite>' +
+      '<testcase file="a.py" classname="a" name="t1" time="1.5"/>' +
+      '<testcase file="a.py" classname="a" name="t2" time="2"/>' +
+      '<testcase file="b.py" classname="b" name="t" time="4"/>' +
+      '</testsuite>',
+  );
+  const measured = engine.actuals({
+    groups: [['a.py'], ['b.py', 'c.py']],
+    reports: [{ name: 'r.xml', data: junit }],
+    roots: [],
+    granularity: 'file',
+  });
+  assert.equal(measured.length, 2);
+  assert.deepEqual(measured[0], { seconds: 3.5, missing: 0 });
+  // c.py ran but is in no report: estimated (from the other files) and counted as missing.
+  assert.equal(measured[1].missing, 1);
+  assert.ok(measured[1].seconds > 4 && Number.isFinite(measured[1].seconds));
+  assert.throws(
+    () => engine.actuals({ groups: [['a.py']], reports: [], roots: [], granularity: 'line' }),
+    (e) => e instanceof InputError && /granularity/.test(e.message),
+  );
+});
+
 test('core input errors become InputError naming the input', { skip }, () => {
   assert.throws(
     () => engine.plan(request({ workers: 0 })),
