@@ -197,11 +197,13 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
 /// or a bare `&` is kept as written. Returns a description of anything kept or replaced.
 fn decode_attr(raw: &str, out: &mut String) -> Option<String> {
     out.clear();
-    // A fold, not `any`: without the early exit the scan is vectorised (it runs on every attribute).
-    let special = raw.bytes().fold(false, |found, b| {
-        found | (b == b'&') | (b == b'\t') | (b == b'\n') | (b == b'\r')
+    // Tab, LF and CR are below 0x20, so one range test and one compare find every candidate; a byte fold without an
+    // early exit is vectorised (this runs on every attribute). Other control characters take the slow path, which
+    // keeps them as they are.
+    let candidates = raw.bytes().fold(0u8, |found, b| {
+        found | u8::from(b < 0x20) | u8::from(b == b'&')
     });
-    if !special {
+    if candidates == 0 {
         out.push_str(raw);
         return None;
     }
