@@ -139,14 +139,17 @@ pub fn estimate_with(
     let mut known = dedupe(known, &mut warnings);
 
     // Recorded with another root (`backend/x.py` vs `x.py`)? One consistent rewrite, said out loud.
-    // Distinct files first through a hash set: 200k ids of 16k files must not each pay an ordered insert.
-    let distinct_files = |files: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
+    // Checked through hash sets; the ordered sets the reconciliation takes are built only when a unit's file has no
+    // record (200k ids of 16k files must not each pay an ordered insert, and usually every file is known).
+    let known_files: FxHashSet<&str> = known.iter().map(|k| k.0.file.as_str()).collect();
+    let some_unknown = units.iter().any(|u| !known_files.contains(u.file.as_str()));
+    let ordered = |files: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
         let set: FxHashSet<&str> = files.collect();
         set.into_iter().map(str::to_string).collect()
     };
-    let unit_files = distinct_files(&mut units.iter().map(|u| u.file.as_str()));
-    let known_files = distinct_files(&mut known.iter().map(|k| k.0.file.as_str()));
-    if !known.is_empty() && unit_files.iter().any(|f| !known_files.contains(f)) {
+    if !known.is_empty() && some_unknown {
+        let unit_files = ordered(&mut units.iter().map(|u| u.file.as_str()));
+        let known_files = ordered(&mut known_files.iter().copied());
         if let Some(rw) = reconcile_roots(&known_files, &unit_files) {
             let mut rewritten = 0;
             for k in known.iter_mut() {
@@ -240,9 +243,10 @@ pub fn estimate_with(
         }
     }
 
-    // Neighbour pools: (file, id, value) of every known unit.
+    // Neighbour pools: (file, id, value) of every known unit; not built when every unit has its time already.
     let mut pool: Vec<(&str, &str, f64)> = Vec::new();
-    if opts.undiscovered_neighbours {
+    if done.iter().all(|d| *d) {
+    } else if opts.undiscovered_neighbours {
         // Records coarser than some discovered unit (a file time while units are tests) are not neighbours.
         let coarse: FxHashSet<&str> = units.iter().flat_map(ancestors).collect();
         pool.extend(
