@@ -537,6 +537,10 @@ impl<'a> Evaluator<'a> {
 ///   [`WALL_TIE_FRACTION`] of the lowest wall time found wins. Cost: one sort of the weights, then `O(cap)` for the
 ///   lower bounds and about a dozen partitions (a few in order, a binary search, the listed neighbours) instead of
 ///   `cap` of them — see `Evaluator::smallest_meeting`.
+/// * **The split.** For the chosen `n`: when some durations are estimated and some recorded,
+///   [`crate::partition::partition_hedged`] (estimated units spread over the groups, a group with estimated work
+///   gets a little less recorded work); otherwise [`crate::partition::partition`]. The worker count is chosen on
+///   the plain partition's makespans; the chosen count's entry in `candidates` is the plan's own prediction.
 pub fn build(
     units: &[TestKey],
     seconds: &[f64],
@@ -641,7 +645,13 @@ pub fn build(
         }
     };
 
-    let partition = eval.full_partition(n);
+    // Estimated durations are spread over the groups (see `partition::partition_hedged`); with none, or only
+    // estimated ones, this is the same partition the worker-count search measured.
+    let partition = if flags.iter().any(|&e| e) {
+        prepared.partition_hedged(&flags, n, &opts.budget, crate::partition::HEDGE)
+    } else {
+        eval.full_partition(n)
+    };
     let groups = make_groups(&partition, &ids, &flags);
     // Equal to `n`: `partition` leaves no group empty when n ≤ units. Counting the groups keeps the plan valid
     // even if that promise were ever broken.
@@ -1127,6 +1137,41 @@ mod tests {
         assert_eq!(plan.candidates[0].job_seconds, 25.0);
         assert_eq!(plan.candidates[1].predicted_seconds, 8.0);
         assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    }
+
+    #[test]
+    fn estimated_units_are_spread_over_the_groups() {
+        // The plain partition would put both estimated units (a, d) in one group ({a, d, e} | {b, c, f}); the
+        // plan spreads them at the same predicted makespan. With the same seconds all recorded, or all estimated,
+        // the plain partition's groups come back.
+        let units = keys(&["a", "b", "c", "d", "e", "f"]);
+        let seconds = [2.0, 3.0, 3.0, 6.0, 4.0, 6.0];
+        let group_of = |plan: &Plan, id: &str| {
+            plan.groups
+                .iter()
+                .position(|g| g.tests.iter().any(|t| t == id))
+        };
+        let cases: [(&[bool], bool); 3] = [
+            (&[true, false, false, true, false, false], false),
+            (&[false; 6], true),
+            (&[true; 6], true),
+        ];
+        for (estimated, together) in cases {
+            let plan = build(&units, &seconds, estimated, &opts(Workers::Fixed(2), 0.0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            plan.check_invariants(&units)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(plan.predicted_seconds, 12.0);
+            assert_eq!(
+                group_of(&plan, "a") == group_of(&plan, "d"),
+                together,
+                "estimated {estimated:?}: {:?}",
+                plan.groups
+            );
+            let counts: Vec<usize> = plan.groups.iter().map(|g| g.estimated_tests).collect();
+            let want = estimated.iter().filter(|&&e| e).count();
+            assert_eq!(counts.iter().sum::<usize>(), want);
+        }
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The timing store over the real histories in `shared/bench/history`: every version of each suite is recorded as
 //! one CI run, and after each run the store's promises are checked (nothing recent lost, pruning, byte-identical
-//! round trip, determinism, a missing shard loses nothing, a future version is refused).
+//! round trip, determinism, a missing shard loses nothing, a future version is refused), and the next version is
+//! planned from the store the way the action plans it (estimates for the new tests, estimated units spread).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use timeshard::estimate::estimate;
+use timeshard::plan::{build, PlanOptions, Workers};
 use timeshard::report::Sample;
 use timeshard::store::{RecordOptions, Store};
-use timeshard::TestKey;
+use timeshard::{Granularity, TestKey};
 
 /// `(suite name, versions)`, each version a list of samples sorted by id; `None` (with a note) when the histories
 /// are not there.
@@ -232,4 +235,49 @@ fn a_store_from_a_newer_build_is_refused_clearly() {
             && err.to_string().contains("line "),
         "{err}"
     );
+}
+
+#[test]
+fn the_next_version_is_planned_from_the_store() {
+    let Some(histories) = histories() else { return };
+    for (name, versions) in &histories {
+        let mut store = Store::new();
+        for (k, version) in versions.iter().enumerate().take(versions.len() - 1) {
+            store.record_run(std::slice::from_ref(version), &RecordOptions::default());
+            let next = &versions[k + 1];
+            let units: Vec<TestKey> = next.iter().map(|s| s.key.clone()).collect();
+            let est = estimate(&units, &[], &store.timings(), Granularity::Test);
+            let estimated: Vec<bool> = est.basis.iter().map(|b| b.is_estimated()).collect();
+            // Exactly the tests the store has not seen are estimated.
+            let known = stored_ids(&store);
+            let new: Vec<bool> = units.iter().map(|u| !known.contains(&u.id)).collect();
+            assert_eq!(estimated, new, "{name} k={}", k + 1);
+            for n in [4, 32] {
+                let opts = PlanOptions::new(Workers::Fixed(n), 0.0, Granularity::Test);
+                let plan = build(&units, &est.seconds, &estimated, &opts)
+                    .unwrap_or_else(|e| panic!("{name} k={} N={n}: {e}", k + 1));
+                plan.check_invariants(&units)
+                    .unwrap_or_else(|e| panic!("{name} k={} N={n}: {e}", k + 1));
+                assert_eq!(plan.workers, n);
+                assert_eq!(
+                    plan.estimated_tests,
+                    new.iter().filter(|&&x| x).count(),
+                    "{name} k={} N={n}",
+                    k + 1
+                );
+                // Spreading the estimated tests costs the prediction nothing measurable: within 1 % of the bound.
+                assert!(
+                    plan.predicted_seconds <= plan.lower_bound_seconds * 1.01,
+                    "{name} k={} N={n}: predicted {} vs bound {}",
+                    k + 1,
+                    plan.predicted_seconds,
+                    plan.lower_bound_seconds
+                );
+                // Same input, same plan.
+                let again = build(&units, &est.seconds, &estimated, &opts)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(again, plan, "{name} k={} N={n}", k + 1);
+            }
+        }
+    }
 }
