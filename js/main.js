@@ -11,6 +11,7 @@ import { globFiles, readMatchedFiles, readTestList, testSizes } from './discover
 import { actuals as coreActuals, engineVersion, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
+  optionLikeWarning,
   fitOutputs,
   groupTests,
   ENV_VALUE_LIMIT_BYTES,
@@ -141,6 +142,8 @@ async function split(inputs, ctx, base) {
 
   const problems = checkCoverage(plan, found.ids);
   if (problems.length > 0) throw new PlanInvariantError(problems);
+  const optionLike = optionLikeWarning(plan);
+  if (optionLike) warnings.push(optionLike);
 
   core.info(textTable(plan));
   const counter = { n: 0 };

@@ -131,6 +131,21 @@ export function checkCoverage(plan, discovered) {
 }
 
 /**
+ * A warning when some group entries start with `-`: each stays one shell word, but a test runner may read it as an
+ * option. Returns null when there are none.
+ */
+export function optionLikeWarning(plan) {
+  const dashed = plan.groups.flatMap((g) => g.tests).filter((t) => t.startsWith('-'));
+  if (dashed.length === 0) return null;
+  const first = dashed.slice(0, 3).map((t) => JSON.stringify(t)).join(', ');
+  return (
+    `${dashed.length} test ${dashed.length === 1 ? 'entry starts' : 'entries start'} with \`-\` (${first}` +
+    `${dashed.length > 3 ? ', …' : ''}): a test runner may read ${dashed.length === 1 ? 'it' : 'them'} as an option; ` +
+    'put `--` before the test list if your runner accepts it (e.g. `pytest -- "$@"`)'
+  );
+}
+
+/**
  * Makes text from untrusted sources (test ids, file names, core warnings) safe for a log line: control characters
  * (newlines included) become escapes, so nothing can start a new line, and the result is meant to follow a fixed
  * prefix such as "  - ", so no line starts with `::` (a workflow command).

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   checkCoverage,
+  optionLikeWarning,
   fitOutputs,
   inlineMatrix,
   logLine,
@@ -178,6 +179,14 @@ test('invariant guard: every discovered test exactly once', () => {
     const problems = checkCoverage(p, discovered);
     assert.ok(problems.some((m) => pattern.test(m)), `${problems.join(' | ')} should match ${pattern}`);
   }
+});
+
+test('entries that look like options are warned about, never changed', () => {
+  assert.equal(optionLikeWarning(plan([['a.py'], ['b-c.py']])), null);
+  const one = optionLikeWarning(plan([['a.py'], ['-rf.py']]));
+  assert.match(one, /^1 test entry starts with `-` \("-rf\.py"\): a test runner may read it as an option; put `--`/);
+  const many = optionLikeWarning(plan([['-a', '-b'], ['-c', '-d', 'e']]));
+  assert.match(many, /^4 test entries start with `-` \("-a", "-b", "-c", …\): .* read them as an option/);
 });
 
 test('log lines never start a workflow command', () => {
