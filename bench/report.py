@@ -261,6 +261,11 @@ def _replay(r: dict, w) -> None:
     if repro:
         w("The least_duration baseline against the team's earlier measurement of it: " + ", ".join(repro) + ".")
         w("")
+    w("Each case is one plan, so each score is one draw of where the unpredictable outliers of version k+1 land. "
+      "For expected values (every case also planned from 64 estimates jittered by ±0.1 %, averaged), and the "
+      "choice of the factor that spreads estimated tests over the groups: "
+      "`JITTER=64 cargo run --release --example replay -- --hedge` (results in the `HEDGE` doc, src/partition.rs).")
+    w("")
     w("Cases where timeshard does worst relative to least_duration, per history:")
     w("")
     for suite, row in s["suites"].items():
