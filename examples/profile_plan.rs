@@ -1,6 +1,7 @@
 //! Times `api::plan` and `api::record` natively on report files given on the command line (a profiling aid).
 //! Usage: cargo run --release --example profile_plan -- GRANULARITY WORKERS REPORT...
-//! (`PLAN_ONLY=1` skips the record part; `PARSE_ONLY=1` only parses the reports.)
+//! (`PLAN_ONLY=1` skips the record part; `PARSE_ONLY=1` only parses the reports; `PLAN_OUT=path` writes the plan
+//! JSON there, to check that a change keeps plans byte-identical.)
 use std::time::Instant;
 use timeshard::api::{self, PlanRequest, RecordRequest, Source};
 use timeshard::plan::{PlanOptions, Workers};
@@ -49,6 +50,9 @@ fn main() {
     let t = Instant::now();
     let json = serde_json::to_string(&plan).expect("json");
     eprintln!("plan json {:?} ({} bytes)", t.elapsed(), json.len());
+    if let Some(out) = std::env::var_os("PLAN_OUT") {
+        std::fs::write(out, &json).expect("write PLAN_OUT");
+    }
     if std::env::var_os("PLAN_ONLY").is_some() {
         return;
     }

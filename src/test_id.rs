@@ -45,6 +45,7 @@
 //! classes therefore never share an id.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -331,11 +332,29 @@ fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
 /// applies). Most paths in reports are; they are copied as they are.
 fn is_clean_relative(path: &str) -> bool {
     let b = path.as_bytes();
-    !b.is_empty()
-        && b[0] != b'/'
-        && b.get(1) != Some(&b':')
-        && !b.contains(&b'\\')
-        && path.split('/').all(|seg| !seg.is_empty() && seg != ".")
+    if b.is_empty() || b[0] == b'/' || b.get(1) == Some(&b':') {
+        return false;
+    }
+    // One pass (this runs on every distinct path of a report): the length of the current segment and whether it
+    // is `.` so far; a `/` or the end closes a segment, which must be neither empty nor `.`.
+    let mut seg_len = 0usize;
+    let mut seg_dot = false;
+    for &c in b {
+        match c {
+            b'\\' => return false,
+            b'/' => {
+                if seg_len == 0 || (seg_len == 1 && seg_dot) {
+                    return false;
+                }
+                seg_len = 0;
+            }
+            _ => {
+                seg_dot = seg_len == 0 && c == b'.';
+                seg_len += 1;
+            }
+        }
+    }
+    !(seg_len == 0 || (seg_len == 1 && seg_dot))
 }
 
 /// [`normalize_path`] with roots already passed through [`normalize_roots`].
@@ -575,34 +594,54 @@ pub(crate) struct JunitCase<'a> {
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
+    s.map(trim).filter(|s| !s.is_empty())
+}
+
+/// `str::trim`, with a shortcut for the usual case of a value that starts and ends with a visible ASCII character
+/// (no Unicode white space is ASCII above the space): ids and attributes are trimmed several times per test case.
+pub(crate) fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b.is_ascii());
+    let b = s.as_bytes();
+    if visible(b.first()) && visible(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// Nothing but white space (or nothing): `trim(s).is_empty()`.
+pub(crate) fn is_blank(s: &str) -> bool {
+    trim(s).is_empty()
 }
 
 /// `file` as a dotted module: `/` → `.`, optionally without the extension of the last segment.
 /// Returns the rest of `classname` after that module: `Some("")` when equal, `Some("A.B")` for `module.A.B`.
 fn class_after_module<'c>(classname: &'c str, file: &str, strip_ext: bool) -> Option<&'c str> {
-    let module = if strip_ext {
-        let last_seg = file.rfind('/').map_or(0, |i| i + 1);
-        match file[last_seg..].rfind('.') {
-            Some(dot) if dot > 0 => &file[..last_seg + dot],
-            _ => file,
+    // Byte scans rather than `rfind` on chars, and a compare without early exit that the compiler vectorises:
+    // this runs on (almost) every case of a pytest report.
+    let f = file.as_bytes();
+    let module_len = if strip_ext {
+        let last_seg = f.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        let dot = f
+            .get(last_seg..)
+            .and_then(|seg| seg.iter().rposition(|&b| b == b'.'));
+        match dot {
+            Some(dot) if dot > 0 => last_seg + dot,
+            _ => f.len(),
         }
     } else {
-        file
+        f.len()
     };
-    let c = classname.as_bytes();
-    let m = module.as_bytes();
-    if c.len() < m.len() {
+    let m = f.get(..module_len)?;
+    let c = classname.as_bytes().get(..module_len)?;
+    // `/` in the module matches `.` in the classname; every other byte matches itself.
+    let diff = c.iter().zip(m).fold(0u8, |acc, (&a, &b)| {
+        acc | (a ^ if b == b'/' { b'.' } else { b })
+    });
+    if diff != 0 {
         return None;
     }
-    let same = c
-        .iter()
-        .zip(m)
-        .all(|(&a, &b)| if b == b'/' { a == b'.' } else { a == b });
-    if !same {
-        return None;
-    }
-    let rest = &classname[m.len()..];
+    let rest = classname.get(module_len..)?;
     if rest.is_empty() {
         Some(rest)
     } else {
@@ -682,7 +721,12 @@ impl JunitCase<'_> {
             // Playwright, vitest: classname = the spec file itself.
             // Normalising only rewrites separators and drops leading parts, so a classname not ending in the file's
             // last segment cannot normalise to the file: checked first, as normalising costs a copy per case.
-            let base = file.rsplit('/').next().unwrap_or(&file);
+            let base = file
+                .as_bytes()
+                .iter()
+                .rposition(|&b| b == b'/')
+                .and_then(|i| file.get(i + 1..))
+                .unwrap_or(&file);
             let may_be_file = cls.trim_end_matches(['/', '\\']).ends_with(base);
             if cls == raw_file
                 || cls == file
@@ -694,7 +738,11 @@ impl JunitCase<'_> {
             let rest = class_after_module(cls, &file, true)
                 .or_else(|| class_after_module(cls, &file, false));
             if let Some(rest) = rest {
-                let class = rest.replace('.', "::");
+                let class = if rest.contains('.') {
+                    Cow::Owned(rest.replace('.', "::"))
+                } else {
+                    Cow::Borrowed(rest)
+                };
                 let id = join_id(&file, &class, name);
                 return Some((TestKey { file, id }, CaseMapping::FileAttribute));
             }
@@ -771,6 +819,69 @@ impl JunitCase<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_trim_matches_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "a b",
+            "\u{85}a",
+            "a\u{a0}",
+            "\u{2003}",
+            "é",
+            "\x0bx\x0c",
+            "\x7f",
+            "x\x7f",
+            "\u{0}a",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn clean_relative_paths() {
+        let table = [
+            ("a", true),
+            ("a/b.py", true),
+            ("a.b/.c/..", true),
+            (".a/b", true),
+            ("", false),
+            (".", false),
+            ("./a", false),
+            ("a/.", false),
+            ("a/./b", false),
+            ("a//b", false),
+            ("a/", false),
+            ("/a", false),
+            ("a\\b", false),
+            ("C:/a", false),
+        ];
+        for (path, clean) in table {
+            assert_eq!(is_clean_relative(path), clean, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn module_prefix_of_classname() {
+        let table: [(&str, &str, bool, Option<&str>); 7] = [
+            ("a.b.test_x", "a/b/test_x.py", true, Some("")),
+            ("a.b.test_x.C.D", "a/b/test_x.py", true, Some("C.D")),
+            ("a.b.test_xy", "a/b/test_x.py", true, None),
+            ("a.b.test_x", "a/b/test_x.py", false, None),
+            ("a.b.test_x.py", "a/b/test_x.py", false, Some("")),
+            ("a/b.test_x", "a/b/test_x.py", true, None),
+            ("a.b", "a/b/test_x.py", true, None),
+        ];
+        for (cls, file, strip, want) in table {
+            assert_eq!(class_after_module(cls, file, strip), want, "{cls} {file}");
+        }
+    }
 
     fn roots() -> Vec<String> {
         vec![

@@ -32,7 +32,7 @@ use quick_xml::Reader;
 use super::{parse_seconds, Kind, LineCounter, Sample, Samples, Warnings, ACCEPTED_FORMATS};
 use crate::error::printable;
 use crate::limits;
-use crate::test_id::{normalize_path_with, CaseMapping, JunitCase};
+use crate::test_id::{is_blank, normalize_path_with, CaseMapping, JunitCase};
 use crate::{Error, Result};
 
 /// Which elements matter.
@@ -190,6 +190,84 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
         .windows(needle.len())
         .any(|win| win.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// XML white space (the only separators between attributes).
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The attributes of a start tag as (local name, raw value) pairs, read from the text after the tag's name
+/// (`BytesStart::attributes_raw`). It splits exactly as quick-xml's `Attributes` without duplicate checks — a key
+/// runs to `=` or white space, white space is allowed around `=`, the value is quoted with `"` or `'`, the next
+/// attribute may follow the closing quote directly — but with a few byte scans instead of a per-byte state machine:
+/// this runs on every attribute of every case. A malformed attribute (no `=`, an unquoted or missing value, no
+/// closing quote) yields `None` once, and the iteration ends there.
+struct RawAttrs<'a> {
+    rest: &'a str,
+}
+
+impl<'a> RawAttrs<'a> {
+    fn new(raw: &'a str) -> Self {
+        RawAttrs { rest: raw }
+    }
+
+    /// Drops leading white space.
+    fn skip_space(s: &str) -> &str {
+        let n = s.bytes().take_while(|&b| is_xml_space(b)).count();
+        s.get(n..).unwrap_or_default()
+    }
+
+    /// One attribute at the start of `s` (white space already skipped): (local name, value, rest after the value).
+    fn split(s: &'a str) -> Option<(&'a str, &'a str, &'a str)> {
+        // The key's first byte is taken whatever it is (quick-xml does the same: `="v"` is a key `="v"` without `=`).
+        let key_end = s
+            .bytes()
+            .skip(1)
+            .position(|b| b == b'=' || is_xml_space(b))
+            .map_or(s.len(), |i| i + 1);
+        let (key, after) = s.split_at(key_end);
+        let after = Self::skip_space(after).strip_prefix('=')?;
+        let after = Self::skip_space(after);
+        let quote = *after
+            .as_bytes()
+            .first()
+            .filter(|&&q| q == b'"' || q == b'\'')?;
+        // The quote is one ASCII byte, so these cuts fall on char boundaries.
+        let body = after.get(1..)?;
+        let end = body.bytes().position(|b| b == quote)?;
+        let value = body.get(..end)?;
+        let rest = body.get(end + 1..)?;
+        // A prefixed name (`ns:file`) counts by its local part, as quick-xml's `local_name` does.
+        // (A byte scan: `split_once` would set up a memchr searcher for these few bytes.)
+        let local = match key.bytes().position(|b| b == b':') {
+            Some(i) => key.get(i + 1..).unwrap_or_default(),
+            None => key,
+        };
+        Some((local, value, rest))
+    }
+}
+
+impl<'a> Iterator for RawAttrs<'a> {
+    type Item = Option<(&'a str, &'a str)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = Self::skip_space(self.rest);
+        if s.is_empty() {
+            self.rest = "";
+            return None;
+        }
+        match Self::split(s) {
+            Some((key, value, rest)) => {
+                self.rest = rest;
+                Some(Some((key, value)))
+            }
+            None => {
+                self.rest = "";
+                Some(None)
+            }
+        }
+    }
 }
 
 /// Decodes an attribute value into `out`: the five predefined entities and numeric character references; literal
@@ -450,7 +528,7 @@ impl Parser<'_, '_> {
                 },
             }
         }
-        if suite.file.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+        if suite.file.as_deref().is_some_and(|f| !is_blank(f)) {
             self.any_file = true;
         }
         suite.chain_len = self.chain.len();
@@ -462,7 +540,7 @@ impl Parser<'_, '_> {
             .name
             .as_deref()
             .map(|n| normalize_path_with(n, self.roots));
-        if let Some(name) = suite.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        if let Some(name) = suite.name.as_deref().filter(|n| !is_blank(n)) {
             if !self.chain.is_empty() {
                 self.chain.push_str("::");
             }
@@ -477,12 +555,12 @@ impl Parser<'_, '_> {
         let (mut has_name, mut has_class, mut has_file, mut has_time) =
             (false, false, false, false);
         let mut malformed = false;
-        for attr in e.attributes().with_checks(false) {
-            let Ok(attr) = attr else {
+        for attr in RawAttrs::new(e.attributes_raw()) {
+            let Some((key, value)) = attr else {
                 malformed = true;
                 break;
             };
-            let (which, out, flag) = match attr.key.local_name().as_ref() {
+            let (which, out, flag) = match key {
                 "name" => ("name", &mut bufs.name, &mut has_name),
                 "classname" => ("classname", &mut bufs.classname, &mut has_class),
                 "file" | "filepath" => ("file", &mut bufs.file, &mut has_file),
@@ -490,7 +568,7 @@ impl Parser<'_, '_> {
                 _ => continue,
             };
             *flag = true;
-            let problem = decode_attr(&attr.value, out);
+            let problem = decode_attr(value, out);
             self.attr_problem(pos, which, problem);
         }
         let skip = |p: &mut Self, kind: Kind, msg: &dyn Fn() -> String| {
@@ -508,7 +586,7 @@ impl Parser<'_, '_> {
             skip(self, Kind::Note, &|| {
                 "malformed attributes; case skipped".to_string()
             });
-        } else if !has_name || bufs.name.trim().is_empty() {
+        } else if !has_name || is_blank(&bufs.name) {
             skip(self, Kind::NoName, &|| {
                 "testcase has no name; case skipped".to_string()
             });
@@ -564,7 +642,7 @@ impl Parser<'_, '_> {
             suite_outer: self.suites.first().and_then(|s| s.name.as_deref()),
             suite_chain: Some(self.chain.as_str()),
         };
-        if has_file && !bufs.file.trim().is_empty() {
+        if has_file && !is_blank(&bufs.file) {
             self.any_file = true;
         }
         let (roots, cache) = (self.roots, &mut self.cache);
@@ -787,7 +865,7 @@ impl Parser<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::decode_attr;
+    use super::{decode_attr, RawAttrs};
     use crate::report::{parse, Format, ParseOptions};
 
     fn run(xml: &str) -> (Vec<(String, String, f64)>, Vec<String>) {
@@ -822,6 +900,78 @@ mod tests {
 
     /// (what, report, expected (id, seconds) in order).
     type Case = (&'static str, &'static str, Vec<(&'static str, f64)>);
+
+    /// `RawAttrs` splits every attribute list as quick-xml's `Attributes` (without duplicate checks) does, up to
+    /// and including the first malformed attribute.
+    #[test]
+    fn raw_attrs_match_quick_xml() {
+        /// Attribute text after the tag name, the pairs wanted, whether it ends malformed.
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
+            ("", &[], false),
+            ("   ", &[], false),
+            (
+                r#" name="a" time='1.5'"#,
+                &[("name", "a"), ("time", "1.5")],
+                false,
+            ),
+            (
+                " a = \"x y\"\n\tb='q\"r'",
+                &[("a", "x y"), ("b", "q\"r")],
+                false,
+            ),
+            (r#" a="1"b="2""#, &[("a", "1"), ("b", "2")], false),
+            (
+                r#" ns:file="f.py" x:y:z="v""#,
+                &[("file", "f.py"), ("y:z", "v")],
+                false,
+            ),
+            (r#" k="" ="v""#, &[("k", "")], true),
+            (r#" k=="v""#, &[], true),
+            (
+                r#" a="é→" b="<&amp;>""#,
+                &[("a", "é→"), ("b", "<&amp;>")],
+                false,
+            ),
+            (r#" a="1" b"#, &[("a", "1")], true),
+            (r#" a="1" b c="2""#, &[("a", "1")], true),
+            (" a=", &[], true),
+            (" a= ", &[], true),
+            (" a=x b=\"1\"", &[], true),
+            (r#" a="1" b="unclosed"#, &[("a", "1")], true),
+            (" a='mixed\"", &[], true),
+        ];
+        for &(raw, want, want_bad) in cases {
+            let mut got = Vec::new();
+            let mut bad = false;
+            for a in RawAttrs::new(raw) {
+                match a {
+                    Some(kv) => got.push(kv),
+                    None => bad = true,
+                }
+            }
+            assert_eq!((got.as_slice(), bad), (want, want_bad), "{raw:?}");
+            // The reference: quick-xml on the same tag content.
+            let e = quick_xml::events::BytesStart::from_content(format!("t{raw}"), 1);
+            let mut reference = Vec::new();
+            let mut reference_bad = false;
+            for a in e.attributes().with_checks(false) {
+                match a {
+                    Ok(a) => reference
+                        .push((a.key.local_name().as_ref().to_string(), a.value.to_string())),
+                    Err(_) => {
+                        reference_bad = true;
+                        break;
+                    }
+                }
+            }
+            let got: Vec<(String, String)> = got
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!((got, bad), (reference, reference_bad), "{raw:?}");
+        }
+    }
 
     #[test]
     fn producer_shapes() {

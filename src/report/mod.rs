@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::printable;
 use crate::limits;
-use crate::test_id::{normalize_roots, FileTooLong, TestKey, LONG_ID_SUFFIX_BYTES};
+use crate::test_id::{is_blank, normalize_roots, trim, FileTooLong, TestKey, LONG_ID_SUFFIX_BYTES};
 use crate::{Error, Result};
 
 /// Longest duration accepted for one test in one run ([`limits::MAX_SAMPLE_SECONDS`], 1,000,000 s); larger values
@@ -178,10 +178,14 @@ fn decode_text<'a>(bytes: &'a [u8], w: &mut Warnings) -> Cow<'a, str> {
         }
         return Cow::Owned(text);
     }
-    if std::str::from_utf8(bytes).is_err() && declares_latin1(bytes) {
-        return Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect());
+    // One validation pass over the whole report (it is tens of megabytes at most, but this runs on every byte).
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) if declares_latin1(bytes) => {
+            Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
+        }
+        Err(_) => utf8_lossy(bytes, w),
     }
-    utf8_lossy(bytes, w)
 }
 
 fn utf8_lossy<'a>(bytes: &'a [u8], w: &mut Warnings) -> Cow<'a, str> {
@@ -230,7 +234,7 @@ pub(crate) fn check_seconds(secs: f64) -> std::result::Result<f64, &'static str>
 /// Parses a duration written as text (JUnit `time`, a log line). Accepts surrounding whitespace, a leading `+`, an
 /// exponent, and `,` thousands separators when a `.` decimal point is also present (old surefire: `1,234.5`).
 pub(crate) fn parse_seconds(raw: &str) -> std::result::Result<f64, &'static str> {
-    let t = raw.trim();
+    let t = trim(raw);
     if t.is_empty() {
         return Err("is empty");
     }
@@ -402,13 +406,13 @@ impl Samples {
     ) -> Option<usize> {
         // An empty id, or one with nothing before its first `::` (`::t`): no runner can be told to run it, and the
         // store would refuse it on the next load.
-        if key.id.trim().is_empty() || key.id.starts_with("::") || key.file.trim().is_empty() {
+        if is_blank(&key.id) || key.id.starts_with("::") || is_blank(&key.file) {
             let loc = if w.wants(Kind::NoName) {
                 location()
             } else {
                 String::new()
             };
-            let what = if key.id.trim().is_empty() {
+            let what = if is_blank(&key.id) {
                 "empty test id"
             } else {
                 "test id without a file part"
