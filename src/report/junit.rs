@@ -73,7 +73,20 @@ struct Suite {
     name_normalized: Option<String>,
 }
 
-/// Reused attribute buffers.
+/// The attributes of a test case that matter (`None`: absent).
+struct CaseAttrs<'a> {
+    name: Option<&'a str>,
+    classname: Option<&'a str>,
+    file: Option<&'a str>,
+    time: Option<&'a str>,
+}
+
+/// An attribute's value: the raw one when it was plain (`Some`), else the one decoded into `buf`.
+fn pick<'a>(raw: Option<Option<&'a str>>, buf: &'a str) -> Option<&'a str> {
+    raw.map(|v| v.unwrap_or(buf))
+}
+
+/// Reused buffers for attribute values that need decoding (entities, white space).
 #[derive(Default)]
 struct Bufs {
     name: String,
@@ -202,7 +215,8 @@ fn is_xml_space(b: u8) -> bool {
 /// runs to `=` or white space, white space is allowed around `=`, the value is quoted with `"` or `'`, the next
 /// attribute may follow the closing quote directly — but with a few byte scans instead of a per-byte state machine:
 /// this runs on every attribute of every case. A malformed attribute (no `=`, an unquoted or missing value, no
-/// closing quote) yields `None` once, and the iteration ends there.
+/// closing quote) yields `None` once, and the iteration ends there. Each value comes with whether it is plain
+/// (nothing to decode): plain values are used where they are, without a copy.
 struct RawAttrs<'a> {
     rest: &'a str,
 }
@@ -218,8 +232,9 @@ impl<'a> RawAttrs<'a> {
         s.get(n..).unwrap_or_default()
     }
 
-    /// One attribute at the start of `s` (white space already skipped): (local name, value, rest after the value).
-    fn split(s: &'a str) -> Option<(&'a str, &'a str, &'a str)> {
+    /// One attribute at the start of `s` (white space already skipped): (local name, raw value, whether the value
+    /// is plain — nothing for [`decode_attr`] to change —, rest after the value).
+    fn split(s: &'a str) -> Option<(&'a str, &'a str, bool, &'a str)> {
         // The key's first byte is taken whatever it is (quick-xml does the same: `="v"` is a key `="v"` without `=`).
         let key_end = s
             .bytes()
@@ -235,7 +250,18 @@ impl<'a> RawAttrs<'a> {
             .filter(|&&q| q == b'"' || q == b'\'')?;
         // The quote is one ASCII byte, so these cuts fall on char boundaries.
         let body = after.get(1..)?;
-        let end = body.bytes().position(|b| b == quote)?;
+        // One pass finds the closing quote and whether the value needs [`decode_attr`] (a reference or a tab, CR,
+        // LF — any byte below 0x20 is sent there, which keeps the others as they are).
+        let mut plain = true;
+        let mut end = None;
+        for (i, &b) in body.as_bytes().iter().enumerate() {
+            if b == quote {
+                end = Some(i);
+                break;
+            }
+            plain &= b >= 0x20 && b != b'&';
+        }
+        let end = end?;
         let value = body.get(..end)?;
         let rest = body.get(end + 1..)?;
         // A prefixed name (`ns:file`) counts by its local part, as quick-xml's `local_name` does.
@@ -244,12 +270,12 @@ impl<'a> RawAttrs<'a> {
             Some(i) => key.get(i + 1..).unwrap_or_default(),
             None => key,
         };
-        Some((local, value, rest))
+        Some((local, value, plain, rest))
     }
 }
 
 impl<'a> Iterator for RawAttrs<'a> {
-    type Item = Option<(&'a str, &'a str)>;
+    type Item = Option<(&'a str, &'a str, bool)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let s = Self::skip_space(self.rest);
@@ -258,9 +284,9 @@ impl<'a> Iterator for RawAttrs<'a> {
             return None;
         }
         match Self::split(s) {
-            Some((key, value, rest)) => {
+            Some((key, value, plain, rest)) => {
                 self.rest = rest;
-                Some(Some((key, value)))
+                Some(Some((key, value, plain)))
             }
             None => {
                 self.rest = "";
@@ -552,71 +578,41 @@ impl Parser<'_, '_> {
     fn case(&mut self, e: &BytesStart<'_>, pos: usize) {
         self.cases_total += 1;
         let mut bufs = std::mem::take(&mut self.bufs);
-        let (mut has_name, mut has_class, mut has_file, mut has_time) =
-            (false, false, false, false);
+        // Per attribute (name, classname, file, time): its raw value, or `None` when it was decoded into `bufs`. A
+        // repeated attribute: the last one counts (each is decoded, so each warns).
+        let mut raw: [Option<Option<&str>>; 4] = [None; 4];
         let mut malformed = false;
         for attr in RawAttrs::new(e.attributes_raw()) {
-            let Some((key, value)) = attr else {
+            let Some((key, value, plain)) = attr else {
                 malformed = true;
                 break;
             };
-            let (which, out, flag) = match key {
-                "name" => ("name", &mut bufs.name, &mut has_name),
-                "classname" => ("classname", &mut bufs.classname, &mut has_class),
-                "file" | "filepath" => ("file", &mut bufs.file, &mut has_file),
-                "time" => ("time", &mut bufs.time, &mut has_time),
+            let (which, slot, out) = match key {
+                "name" => ("name", 0, &mut bufs.name),
+                "classname" => ("classname", 1, &mut bufs.classname),
+                "file" | "filepath" => ("file", 2, &mut bufs.file),
+                "time" => ("time", 3, &mut bufs.time),
                 _ => continue,
             };
-            *flag = true;
-            let problem = decode_attr(value, out);
-            self.attr_problem(pos, which, problem);
-        }
-        let skip = |p: &mut Self, kind: Kind, msg: &dyn Fn() -> String| {
-            let loc = if p.w.wants(kind) {
-                Self::location(&mut p.lines, &p.opens, pos)
-            } else {
-                String::new()
+            let Some(slot) = raw.get_mut(slot) else {
+                continue;
             };
-            p.w.push(kind, &loc, msg);
-            if let Some(s) = p.suites.last_mut() {
-                s.dropped = true;
+            if plain {
+                *slot = Some(Some(value));
+            } else {
+                let problem = decode_attr(value, out);
+                self.attr_problem(pos, which, problem);
+                *slot = Some(None);
             }
+        }
+        let [name, classname, file, time] = raw;
+        let attrs = CaseAttrs {
+            name: pick(name, &bufs.name),
+            classname: pick(classname, &bufs.classname),
+            file: pick(file, &bufs.file),
+            time: pick(time, &bufs.time),
         };
-        if malformed {
-            skip(self, Kind::Note, &|| {
-                "malformed attributes; case skipped".to_string()
-            });
-        } else if !has_name || is_blank(&bufs.name) {
-            skip(self, Kind::NoName, &|| {
-                "testcase has no name; case skipped".to_string()
-            });
-        } else {
-            let secs = if has_time {
-                parse_seconds(&bufs.time)
-            } else {
-                self.case_no_time = true;
-                Ok(0.0)
-            };
-            let setup_script = bufs.classname.starts_with("@setup-script:");
-            match secs {
-                Ok(secs) if setup_script => {
-                    let name = &bufs.name;
-                    skip(self, Kind::Note, &|| {
-                        format!(
-                            "nextest setup script `{}` ({secs} s) is not a test; skipped",
-                            printable(name, 60)
-                        )
-                    });
-                }
-                Err(why) => {
-                    let t = &bufs.time;
-                    skip(self, Kind::BadTime, &|| {
-                        format!("time=\"{}\" {why}; case skipped", printable(t, 40))
-                    });
-                }
-                Ok(secs) => self.add_case(&bufs, has_class, has_file, secs, pos),
-            }
-        }
+        self.case_attrs(&attrs, malformed, pos);
         for b in [
             &mut bufs.name,
             &mut bufs.classname,
@@ -628,21 +624,69 @@ impl Parser<'_, '_> {
         self.bufs = bufs;
     }
 
-    fn add_case(&mut self, bufs: &Bufs, has_class: bool, has_file: bool, secs: f64, pos: usize) {
+    fn case_attrs(&mut self, attrs: &CaseAttrs<'_>, malformed: bool, pos: usize) {
+        let skip = |p: &mut Self, kind: Kind, msg: &dyn Fn() -> String| {
+            let loc = if p.w.wants(kind) {
+                Self::location(&mut p.lines, &p.opens, pos)
+            } else {
+                String::new()
+            };
+            p.w.push(kind, &loc, msg);
+            if let Some(s) = p.suites.last_mut() {
+                s.dropped = true;
+            }
+        };
+        let name = attrs.name.filter(|n| !is_blank(n));
+        if malformed {
+            skip(self, Kind::Note, &|| {
+                "malformed attributes; case skipped".to_string()
+            });
+        } else if let Some(name) = name {
+            let secs = match attrs.time {
+                Some(t) => parse_seconds(t),
+                None => {
+                    self.case_no_time = true;
+                    Ok(0.0)
+                }
+            };
+            let setup_script = attrs
+                .classname
+                .is_some_and(|c| c.starts_with("@setup-script:"));
+            match secs {
+                Ok(secs) if setup_script => {
+                    skip(self, Kind::Note, &|| {
+                        format!(
+                            "nextest setup script `{}` ({secs} s) is not a test; skipped",
+                            printable(name, 60)
+                        )
+                    });
+                }
+                Err(why) => {
+                    let t = attrs.time.unwrap_or_default();
+                    skip(self, Kind::BadTime, &|| {
+                        format!("time=\"{}\" {why}; case skipped", printable(t, 40))
+                    });
+                }
+                Ok(secs) => self.add_case(attrs, name, secs, pos),
+            }
+        } else {
+            skip(self, Kind::NoName, &|| {
+                "testcase has no name; case skipped".to_string()
+            });
+        }
+    }
+
+    fn add_case(&mut self, attrs: &CaseAttrs<'_>, name: &str, secs: f64, pos: usize) {
         let suite = self.suites.last();
         let case = JunitCase {
-            file: if has_file {
-                Some(bufs.file.as_str())
-            } else {
-                suite.and_then(|s| s.file.as_deref())
-            },
-            classname: has_class.then_some(bufs.classname.as_str()),
-            name: &bufs.name,
+            file: attrs.file.or_else(|| suite.and_then(|s| s.file.as_deref())),
+            classname: attrs.classname,
+            name,
             suite_name: suite.and_then(|s| s.name.as_deref()),
             suite_outer: self.suites.first().and_then(|s| s.name.as_deref()),
             suite_chain: Some(self.chain.as_str()),
         };
-        if has_file && !is_blank(&bufs.file) {
+        if attrs.file.is_some_and(|f| !is_blank(f)) {
             self.any_file = true;
         }
         let (roots, cache) = (self.roots, &mut self.cache);
@@ -922,6 +966,11 @@ mod tests {
             ),
             (r#" a="1"b="2""#, &[("a", "1"), ("b", "2")], false),
             (
+                " a=\"x&lt;\" b='\ty' c=\"\x01\"",
+                &[("a", "x&lt;"), ("b", "\ty"), ("c", "\x01")],
+                false,
+            ),
+            (
                 r#" ns:file="f.py" x:y:z="v""#,
                 &[("file", "f.py"), ("y:z", "v")],
                 false,
@@ -946,7 +995,17 @@ mod tests {
             let mut bad = false;
             for a in RawAttrs::new(raw) {
                 match a {
-                    Some(kv) => got.push(kv),
+                    Some((k, v, plain)) => {
+                        // Plain exactly when decoding would change nothing.
+                        let mut decoded = String::new();
+                        let problem = decode_attr(v, &mut decoded);
+                        if plain {
+                            assert_eq!((decoded.as_str(), problem), (v, None), "{raw:?}");
+                        }
+                        let plain_bytes = v.bytes().all(|b| b >= 0x20 && b != b'&');
+                        assert_eq!(plain, plain_bytes, "{raw:?}");
+                        got.push((k, v));
+                    }
                     None => bad = true,
                 }
             }
