@@ -253,10 +253,19 @@ pub fn is_canonical_id(id: &str) -> bool {
 
 /// ASCII control characters, which [`TestKey::canonical`] replaces.
 fn has_control(s: &str) -> bool {
-    // A byte fold without an early exit: the compiler vectorises it (it runs on every id).
-    s.bytes().fold(0u8, |found, b| {
-        found | u8::from(b < 0x20) | u8::from(b == 0x7F)
-    }) != 0
+    // Eight bytes at a time, without an early exit (it runs on every id): wasm has no SIMD here, and natively the
+    // loop is as fast as the vectorised byte fold it replaced. A byte is below 0x20 or equal to 0x7F exactly when
+    // the classic "has a byte less than" test finds it in `x` or in `x ^ 0x7F…` (which turns 0x7F into 0).
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    let chunks = s.as_bytes().chunks_exact(8);
+    let tail = chunks.remainder();
+    let words = chunks.fold(0u64, |found, c| {
+        let x = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+        found | below(x, 0x20) | below(x ^ (ONES * 0x7F), 1)
+    });
+    words != 0 || tail.iter().any(|&b| b < 0x20 || b == 0x7F)
 }
 
 /// A key in canonical form ([`TestKey::canonical`]) and what had to change to get it.
@@ -819,6 +828,29 @@ impl JunitCase<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_found_at_every_position() {
+        for len in 0..20 {
+            for bad in [0x00u8, 0x01, 0x09, 0x1f, 0x7f] {
+                for at in 0..len {
+                    let mut b: Vec<u8> = b"a/b.py::T \x7e!"
+                        .iter()
+                        .copied()
+                        .cycle()
+                        .take(len)
+                        .collect();
+                    b[at] = bad;
+                    let s = String::from_utf8(b).unwrap_or_default();
+                    assert!(has_control(&s), "{s:?}");
+                }
+            }
+            for ok in ["abcdefghijklmnopqrstuvwxyz", "é→€ü \u{80}\u{ff}", " ~!/"] {
+                let s: String = ok.chars().cycle().take(len).collect();
+                assert!(!has_control(&s), "{s:?}");
+            }
+        }
+    }
 
     #[test]
     fn fast_trim_matches_str_trim() {
