@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# A RUSTFLAGS from the environment would replace the wasm target's flags in .cargo/config.toml (simd128), and the
+# built dist/ would then differ from the committed one.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
