@@ -36,7 +36,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use timeshard::estimate::{estimate_with, EstimateOptions, PoolStat};
+use timeshard::estimate::{estimate_with, name_tokens, EstimateOptions, PoolStat};
 use timeshard::partition::{self, Budget};
 use timeshard::plan::{self, PlanOptions, Workers};
 use timeshard::report::Sample;
@@ -567,18 +567,9 @@ fn q_of(v: &mut [f64], q: f64) -> f64 {
     }
 }
 
-/// The distinct alphanumeric tokens of a test's id after its file.
+/// The distinct alphanumeric tokens of a test's id after its file (the core's similar-name tokens).
 fn tokens(k: &TestKey) -> Vec<String> {
-    let mut v: Vec<String> =
-        k.id.get(k.file.len()..)
-            .unwrap_or("")
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase)
-            .collect();
-    v.sort();
-    v.dedup();
-    v
+    name_tokens(&k.file, &k.id)
 }
 
 /// Estimates for the step's units and whether each is estimated (oracles: none is).
@@ -655,17 +646,7 @@ fn predict(step: &Step, e: &Explorer) -> (Vec<f64>, Vec<bool>) {
             fn dir_of(f: &str) -> &str {
                 f.rfind('/').map_or("", |i| &f[..i])
             }
-            let after_dir = |k: &TestKey| -> Vec<String> {
-                let d = dir_of(&k.file);
-                let mut v: Vec<String> = k.id[d.len()..]
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_lowercase)
-                    .collect();
-                v.sort();
-                v.dedup();
-                v
-            };
+            let after_dir = |k: &TestKey| -> Vec<String> { name_tokens(dir_of(&k.file), &k.id) };
             let mut by_dir: BTreeMap<&str, Vec<(Vec<String>, f64)>> = BTreeMap::new();
             let known_files: std::collections::BTreeSet<&str> =
                 known.iter().map(|k| k.key.file.as_str()).collect();

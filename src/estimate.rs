@@ -379,9 +379,10 @@ pub fn estimate_with(
     }
 }
 
-/// The distinct lower-cased alphanumeric runs of an id after its file, sorted.
-fn name_tokens(file: &str, id: &str) -> Vec<String> {
-    let rest = id.strip_prefix(file).unwrap_or(id);
+/// The distinct lower-cased alphanumeric runs of `id` after `prefix` (its file, for the similar-name rule), sorted:
+/// what that rule compares between a new test and the known ones of its file.
+pub fn name_tokens(prefix: &str, id: &str) -> Vec<String> {
+    let rest = id.strip_prefix(prefix).unwrap_or(id);
     let mut v: Vec<String> = rest
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())

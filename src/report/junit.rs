@@ -541,13 +541,11 @@ impl Parser<'_, '_> {
     /// Warns about an attribute that could not be fully decoded.
     fn attr_problem(&mut self, pos: usize, attr: &str, problem: Option<String>) {
         if let Some(problem) = problem {
-            let loc = if self.w.wants(Kind::Entity) {
-                Self::location(&mut self.lines, &self.opens, pos)
-            } else {
-                String::new()
-            };
-            self.w
-                .push(Kind::Entity, &loc, || format!("{attr}: {problem}"));
+            self.w.push_at(
+                Kind::Entity,
+                || Self::location(&mut self.lines, &self.opens, pos),
+                || format!("{attr}: {problem}"),
+            );
         }
     }
 
@@ -575,14 +573,16 @@ impl Parser<'_, '_> {
                 _ => match parse_seconds(&buf) {
                     Ok(t) => suite.time = Some(t),
                     Err(why) => {
-                        let loc = if self.w.wants(Kind::BadTime) {
-                            Self::location(&mut self.lines, &self.opens, pos)
-                        } else {
-                            String::new()
-                        };
-                        self.w.push(Kind::BadTime, &loc, || {
-                            format!("time=\"{}\" {why}; suite time ignored", printable(&buf, 40))
-                        });
+                        self.w.push_at(
+                            Kind::BadTime,
+                            || Self::location(&mut self.lines, &self.opens, pos),
+                            || {
+                                format!(
+                                    "time=\"{}\" {why}; suite time ignored",
+                                    printable(&buf, 40)
+                                )
+                            },
+                        );
                     }
                 },
             }
@@ -659,12 +659,7 @@ impl Parser<'_, '_> {
 
     fn case_attrs(&mut self, attrs: &CaseAttrs<'_>, malformed: bool, pos: usize) {
         let skip = |p: &mut Self, kind: Kind, msg: &dyn Fn() -> String| {
-            let loc = if p.w.wants(kind) {
-                Self::location(&mut p.lines, &p.opens, pos)
-            } else {
-                String::new()
-            };
-            p.w.push(kind, &loc, msg);
+            p.w.push_at(kind, || Self::location(&mut p.lines, &p.opens, pos), msg);
             if let Some(s) = p.suites.last_mut() {
                 s.dropped = true;
             }
@@ -764,12 +759,7 @@ impl Parser<'_, '_> {
         };
         let Some((key, mapping)) = case.key(&mut normalize) else {
             let (bytes, file) = too_long.unwrap_or_default();
-            let loc = if self.w.wants(Kind::LongId) {
-                Self::location(&mut self.lines, &self.opens, pos)
-            } else {
-                String::new()
-            };
-            self.w.push(Kind::LongId, &loc, || {
+            self.w.push_at(Kind::LongId, || Self::location(&mut self.lines, &self.opens, pos), || {
                 format!(
                     "test file name of {bytes} bytes is longer than the limit of {} bytes; entry skipped: {file}",
                     limits::MAX_ID_BYTES

@@ -337,7 +337,23 @@ impl Warnings {
         &self.source
     }
 
-    /// Whether the next warning of `kind` would still be listed (lets callers skip computing a location).
+    /// [`Warnings::push`] with a location that is computed only when the warning is listed (finding a line number
+    /// costs a scan of the report).
+    pub(crate) fn push_at(
+        &mut self,
+        kind: Kind,
+        location: impl FnOnce() -> String,
+        message: impl FnOnce() -> String,
+    ) {
+        let loc = if self.wants(kind) {
+            location()
+        } else {
+            String::new()
+        };
+        self.push(kind, &loc, message);
+    }
+
+    /// Whether the next warning of `kind` would still be listed.
     pub(crate) fn wants(&self, kind: Kind) -> bool {
         self.counts[kind as usize] < limits::MAX_WARNINGS_PER_KIND
     }
@@ -407,29 +423,21 @@ impl Samples {
         // An empty id, or one with nothing before its first `::` (`::t`): no runner can be told to run it, and the
         // store would refuse it on the next load.
         if is_blank(&key.id) || key.id.starts_with("::") || is_blank(&key.file) {
-            let loc = if w.wants(Kind::NoName) {
-                location()
-            } else {
-                String::new()
-            };
             let what = if is_blank(&key.id) {
                 "empty test id"
             } else {
                 "test id without a file part"
             };
-            w.push(Kind::NoName, &loc, || format!("{what}; entry skipped"));
+            w.push_at(Kind::NoName, &mut *location, || {
+                format!("{what}; entry skipped")
+            });
             return None;
         }
         // The same canonical form as every other id entering the core (a discovered id is looked up by it).
         let canonical = match key.canonical() {
             Ok(c) => c,
             Err(FileTooLong { key }) => {
-                let loc = if w.wants(Kind::LongId) {
-                    location()
-                } else {
-                    String::new()
-                };
-                w.push(Kind::LongId, &loc, || {
+                w.push_at(Kind::LongId, &mut *location, || {
                     format!(
                         "test file name of {} bytes is longer than the limit of {} bytes; entry skipped: {}",
                         key.file.len(),
@@ -442,12 +450,7 @@ impl Samples {
         };
         let key = canonical.key;
         if canonical.control_chars {
-            let loc = if w.wants(Kind::ControlChar) {
-                location()
-            } else {
-                String::new()
-            };
-            w.push(Kind::ControlChar, &loc, || {
+            w.push_at(Kind::ControlChar, &mut *location, || {
                 format!(
                     "control characters in test id replaced by U+FFFD: {}",
                     printable(&key.id, 80)
@@ -455,12 +458,7 @@ impl Samples {
             });
         }
         if let Some(long) = canonical.shortened_from {
-            let loc = if w.wants(Kind::LongId) {
-                location()
-            } else {
-                String::new()
-            };
-            w.push(Kind::LongId, &loc, || {
+            w.push_at(Kind::LongId, &mut *location, || {
                 format!(
                     "test id of {long} bytes is longer than the limit of {} bytes; kept as its first {} bytes and \
                      a hash of the whole: {}",
