@@ -3,6 +3,7 @@
 // the case where the wasm itself cannot run — so a broken engine still gives a plan that runs every test once.
 
 import { readFileSync } from 'node:fs';
+import { brotliDecompressSync } from 'node:zlib';
 import {
   actuals as wasmActuals,
   initSync,
@@ -25,24 +26,31 @@ export class EngineError extends Error {
 let loaded = false;
 
 /**
- * Reads and instantiates the wasm module, once. In dist/ the .wasm sits next to the bundle; when running from
- * js/ (tests, development) it is the wasm-pack output in ../pkg/.
+ * Reads and instantiates the wasm module, once. In dist/ the module sits next to the bundle, brotli-compressed
+ * (scripts/bundle.mjs says why); when running from js/ (tests, development) it is the wasm-pack output in ../pkg/.
  */
 export function loadEngine() {
   if (loaded) return;
   const candidates = [
-    new URL('./timeshard_bg.wasm', import.meta.url),
-    new URL('../pkg/timeshard_bg.wasm', import.meta.url),
+    { url: new URL('./timeshard_bg.wasm.br', import.meta.url), compressed: true },
+    { url: new URL('../pkg/timeshard_bg.wasm', import.meta.url), compressed: false },
   ];
   let bytes = null;
   const tried = [];
-  for (const url of candidates) {
+  for (const { url, compressed } of candidates) {
+    let file;
     try {
-      bytes = readFileSync(url);
-      break;
+      file = readFileSync(url);
     } catch (error) {
       tried.push(`${url.pathname}: ${error.code ?? error.message}`);
+      continue;
     }
+    try {
+      bytes = compressed ? brotliDecompressSync(file) : file;
+    } catch (error) {
+      throw new EngineError('load', `${url.pathname} is not a brotli-compressed module (${error.code ?? error.message}); reinstall the action or rebuild dist/`, error);
+    }
+    break;
   }
   if (bytes === null) {
     throw new EngineError('load', `timeshard_bg.wasm not found (${tried.join('; ')})`);

@@ -2,12 +2,12 @@
 // GITHUB_STEP_SUMMARY files out. No cache service here, so every run also checks that a cache outage only costs
 // balance: restore fails → warning → the split still covers every test.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { commandLines, DIST_INDEX, removeTree, ROOT, runAction, runActionAsync, shellWords, shellWordsFromFile, tempTree } from './helpers.js';
 
-const built = existsSync(DIST_INDEX) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm'));
+const built = existsSync(DIST_INDEX) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm.br'));
 const skip = built ? false : 'dist/ is not built (npm run build)';
 
 /** The example suite's test files, relative to the repository root. */
@@ -288,7 +288,7 @@ test('a bundle whose wasm is missing still plans every test once (last-resort sp
   const ws = exampleWorkspace();
   const lonely = tempTree();
   try {
-    // dist/index.js alone in a directory: neither ./timeshard_bg.wasm nor ../pkg/ exists next to it.
+    // dist/index.js alone in a directory: neither ./timeshard_bg.wasm.br nor ../pkg/ exists next to it.
     cpSync(DIST_INDEX, path.join(lonely, 'action', 'index.js'));
     cpSync(path.join(ROOT, 'dist', 'package.json'), path.join(lonely, 'action', 'package.json'));
     const run = runAction(
@@ -297,6 +297,31 @@ test('a bundle whose wasm is missing still plans every test once (last-resort sp
     );
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /::warning::timeshard core, load: timeshard_bg\.wasm not found/);
+    assert.match(run.stdout, /splitting by file size without the core/);
+    const matrix = JSON.parse(run.outputs.matrix);
+    assert.equal(matrix.include.length, 3);
+    assert.deepEqual(matrix.include.flatMap((e) => shellWords(e.tests)).sort(), exampleFiles());
+  } finally {
+    removeTree(ws);
+    removeTree(lonely);
+  }
+});
+
+test('a bundle whose compressed wasm is corrupt degrades the same way and names the file', { skip }, () => {
+  const ws = exampleWorkspace();
+  const lonely = tempTree();
+  try {
+    // A truncated download: the .br file is there but does not inflate.
+    cpSync(DIST_INDEX, path.join(lonely, 'action', 'index.js'));
+    cpSync(path.join(ROOT, 'dist', 'package.json'), path.join(lonely, 'action', 'package.json'));
+    const br = readFileSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm.br'));
+    writeFileSync(path.join(lonely, 'action', 'timeshard_bg.wasm.br'), br.subarray(0, br.length >> 1));
+    const run = runAction(
+      { tests: 'examples/node-suite/test/**/*.test.mjs', workers: '3' },
+      { cwd: ws, script: path.join(lonely, 'action', 'index.js') },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /::warning::timeshard core, load: \S*timeshard_bg\.wasm\.br is not a brotli-compressed module/);
     assert.match(run.stdout, /splitting by file size without the core/);
     const matrix = JSON.parse(run.outputs.matrix);
     assert.equal(matrix.include.length, 3);

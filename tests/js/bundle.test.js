@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { withoutNameSection } from '../../scripts/bundle.mjs';
+import { brotliDecompressSync } from 'node:zlib';
+import { compressWasm, WASM_BR, withoutNameSection } from '../../scripts/bundle.mjs';
 
 /** Section list of a module: [{ id, name, bytes }]. */
 function sections(bytes) {
@@ -59,7 +60,7 @@ test('broken input is refused, not half-copied', () => {
 });
 
 const pkg = new URL('../../pkg/timeshard_bg.wasm', import.meta.url);
-const dist = new URL('../../dist/timeshard_bg.wasm', import.meta.url);
+const dist = new URL(`../../dist/${WASM_BR}`, import.meta.url);
 
 test('the real module: valid, every section but `name` kept', { skip: existsSync(pkg) ? false : 'pkg/ not built' }, () => {
   const original = readFileSync(pkg);
@@ -74,8 +75,16 @@ test('the real module: valid, every section but `name` kept', { skip: existsSync
   assert.equal(after.some((s) => s.id === 0 && s.name === 'name'), false);
 });
 
-test('dist/ holds the stripped module of pkg/', { skip: existsSync(pkg) && existsSync(dist) ? false : 'not built' }, () => {
+test('compressWasm inflates back to the same bytes and is deterministic', () => {
+  const module = Buffer.concat([HEADER, TYPE, FUNC, CODE, custom('producers', Buffer.alloc(4000, 7))]);
+  const packed = compressWasm(module);
+  assert.ok(packed.length < module.length / 4, `${packed.length} of ${module.length} bytes`);
+  assert.deepEqual(brotliDecompressSync(packed), module);
+  assert.deepEqual(compressWasm(module), packed);
+});
+
+test('dist/ holds the stripped module of pkg/, compressed', { skip: existsSync(pkg) && existsSync(dist) ? false : 'not built' }, () => {
   // Differs only when pkg/ was rebuilt from newer sources without `npm run build:js` (check-dist catches that too).
   const expected = withoutNameSection(readFileSync(pkg));
-  assert.ok(readFileSync(dist).equals(expected), 'dist/timeshard_bg.wasm is not pkg/timeshard_bg.wasm stripped: run npm run build:js');
+  assert.ok(brotliDecompressSync(readFileSync(dist)).equals(expected), `dist/${WASM_BR} is not pkg/timeshard_bg.wasm stripped: run npm run build:js`);
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DIST_CLI, removeTree, ROOT, runCli, tempTree } from './helpers.js';
 
-const skip = existsSync(DIST_CLI) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm')) ? false : 'dist/ is not built';
+const skip = existsSync(DIST_CLI) && existsSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm.br')) ? false : 'dist/ is not built';
 const JUNIT = 'examples/node-suite/timings/junit.xml';
 const GLOB = 'examples/node-suite/test/**/*.test.mjs';
 

@@ -23,7 +23,7 @@ import { actionStep, annotations, fileSeconds, readJUnit, ROOT, run, shellWords,
 // TIMESHARD_DIST_DIR runs the test against a build elsewhere (e.g. a fresh bundle before it is committed).
 const DIST_DIR = path.resolve(process.env.TIMESHARD_DIST_DIR || path.join(ROOT, 'dist'));
 const DIST_INDEX = path.join(DIST_DIR, 'index.js');
-const built = existsSync(DIST_INDEX) && existsSync(path.join(DIST_DIR, 'timeshard_bg.wasm'));
+const built = existsSync(DIST_INDEX) && existsSync(path.join(DIST_DIR, 'timeshard_bg.wasm.br'));
 const skip = built ? false : `${DIST_DIR} is not built (npm run build)`;
 
 const SUITE = 'examples/node-suite';
