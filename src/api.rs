@@ -422,16 +422,34 @@ fn units_to_split(
         }
         None => {
             // The units of the timing data (already canonical), each once, sorted so the order does not depend on
-            // file order. Deduplicated before sorting: 200k test ids are often only 16k files.
-            let mut distinct: FxHashSet<(&str, &str)> = FxHashSet::default();
-            let mut keys: Vec<TestKey> = known
-                .iter()
-                .filter(|s| distinct.insert((&s.key.file, s.key.unit_id(g))))
-                .map(|s| s.key.unit(g))
-                .collect();
-            keys.sort_unstable();
-            for k in keys {
-                add(k, None, &mut units);
+            // file order: by file, then by unit id, as `TestKey`'s order. Built from borrowed ids and sorted in two
+            // levels — the distinct files, then each file's units — because 200k test ids share 16k files, and
+            // comparing whole (file, id) pairs re-compares the long shared file over and over. A unit is distinct
+            // by (file, id); after sorting, a file's repeated units sit next to each other and are dropped, so no
+            // index is needed.
+            let mut files: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+            for s in known {
+                files
+                    .entry(s.key.file.as_str())
+                    .or_default()
+                    .push(s.key.unit_id(g));
+            }
+            let mut files: Vec<(&str, Vec<&str>)> = files.into_iter().collect();
+            files.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (file, mut ids) in files {
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    let unit = TestKey {
+                        file: file.to_string(),
+                        id: id.to_string(),
+                    };
+                    if let Some(lookup) = lookup_unit(&unit, g) {
+                        units.canonical.insert(units.run.len(), lookup);
+                    }
+                    units.run.push(unit);
+                    units.sizes.push(None);
+                }
             }
         }
     }
@@ -542,6 +560,46 @@ mod tests {
         // Test: unchanged.
         let test = got(Granularity::Test);
         assert_eq!(test.len(), known.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Units taken from the timing data: every distinct (file, unit id) once, ordered as `TestKey` orders —
+        /// the plain reference (all keys, sorted, deduplicated) against the two-level sort by file, then id. Keys
+        /// whose file is not the id's first part (a store may hold such) are mixed in.
+        #[test]
+        fn units_from_timings_are_sorted_and_distinct(
+            raw in proptest::collection::vec((0usize..4, 0usize..3, 0usize..3, proptest::bool::ANY), 0..40),
+            g in proptest::sample::select(vec![Granularity::File, Granularity::Suite, Granularity::Test]),
+        ) {
+            const FILES: [&str; 4] = ["a.py", "d/b.py", "a.py::C1", "crate::bin"];
+            let mut seen = std::collections::BTreeSet::new();
+            let known: Vec<Sample> = raw
+                .iter()
+                .map(|&(f, c, t, whole)| {
+                    let file = FILES[f];
+                    let id = match (c, t) {
+                        (0, 0) => file.to_string(),
+                        (0, _) => format!("{file}::t{t}"),
+                        (_, 0) => format!("{file}::C{c}"),
+                        _ => format!("{file}::C{c}::t{t}"),
+                    };
+                    let key = if whole {
+                        TestKey::file_only(id)
+                    } else {
+                        TestKey { file: file.to_string(), id }
+                    };
+                    Sample { key, seconds: 1.0 }
+                })
+                .filter(|s| seen.insert(s.key.id.clone()))
+                .collect();
+            let mut expected: Vec<TestKey> = known.iter().map(|s| s.key.unit(g)).collect();
+            expected.sort();
+            expected.dedup();
+            let got = units_to_split(None, &[], &[], g, &known, &mut Vec::new());
+            proptest::prop_assert_eq!(got.run, expected);
+        }
+
     }
 
     proptest::proptest! {
