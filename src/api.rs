@@ -282,20 +282,27 @@ fn unit_totals(known: Vec<Sample>, g: Granularity) -> Vec<Sample> {
     }
     let mut slots: Vec<Slot> = Vec::new();
     let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+    // The previous sample's unit and slot: a report lists a file's tests together, so most samples hit it and
+    // skip hashing their unit.
+    let mut last: Option<(&str, usize)> = None;
     for (i, s) in known.iter().enumerate() {
         if !s.seconds.is_finite() || s.seconds < 0.0 {
             slots.push(Slot::Passed(i));
             continue;
         }
         let unit = s.key.unit_id(g);
-        let slot = *index.entry(unit).or_insert_with(|| {
-            slots.push(Slot::Unit {
-                first: i,
-                exact: None,
-                finer: 0.0,
-            });
-            slots.len() - 1
-        });
+        let slot = match last {
+            Some((u, slot)) if u == unit => slot,
+            _ => *index.entry(unit).or_insert_with(|| {
+                slots.push(Slot::Unit {
+                    first: i,
+                    exact: None,
+                    finer: 0.0,
+                });
+                slots.len() - 1
+            }),
+        };
+        last = Some((unit, slot));
         if let Some(Slot::Unit { exact, finer, .. }) = slots.get_mut(slot) {
             if unit == s.key.id {
                 *exact = Some(s.seconds);
