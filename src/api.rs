@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
-use crate::report::{self, ParseOptions, Sample};
+use crate::report::{self, ParseOptions, Sample, Samples};
 use crate::store::{RecordOptions, Store};
-use crate::test_id::TestKey;
+use crate::test_id::{unit_id_of, TestKey};
 use crate::{Granularity, Result};
 
 /// A named file's bytes: a report, a timing file.
@@ -156,8 +156,10 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     let mut warnings = Vec::new();
     let store = load_store(req.store.as_deref(), &mut warnings);
 
-    let known = known_timings(store.timings(), &req.timings, &req.roots, &mut warnings);
-    let known = unit_totals(known, g);
+    let stored = store.timings();
+    let reports = read_timings(&req.timings, &req.roots, &mut warnings);
+    let known = unit_totals(known_timings(&stored, &reports), g);
+    drop(reports);
     let units = units_to_split(
         req.tests.as_deref(),
         &req.sizes,
@@ -183,10 +185,9 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
 pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
     let g = req.granularity;
     let mut warnings = Vec::new();
-    let known = unit_totals(
-        known_timings(Vec::new(), &req.reports, &req.roots, &mut warnings),
-        g,
-    );
+    let reports = read_timings(&req.reports, &req.roots, &mut warnings);
+    let known = unit_totals(known_timings(&[], &reports), g);
+    drop(reports);
     let all: Vec<String> = req.groups.iter().flatten().cloned().collect();
     let units = units_to_split(Some(&all), &[], &req.roots, g, &known, &mut warnings);
     let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
@@ -217,47 +218,76 @@ pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
         .collect()
 }
 
-/// Known timings for a plan: `first` (the store's), then the samples of the timing files for ids not seen yet (the
-/// first source of an id wins). Unreadable files are warnings. Membership by borrowed id: 200k long ids must not
-/// each be copied for the check.
-fn known_timings(
-    first: Vec<Sample>,
-    sources: &[Source],
-    roots: &[String],
-    warnings: &mut Vec<String>,
-) -> Vec<Sample> {
-    let mut known = first;
-    let parse_opts = ParseOptions {
+/// The timing files of a request, read; an unreadable one is a warning. The samples stay in their flat form: the
+/// known timings borrow from them.
+fn read_timings(sources: &[Source], roots: &[String], warnings: &mut Vec<String>) -> Vec<Samples> {
+    let opts = ParseOptions {
         roots: roots.to_vec(),
     };
-    let mut parsed: Vec<Vec<Sample>> = Vec::with_capacity(sources.len());
+    let mut reports = Vec::with_capacity(sources.len());
     for src in sources {
-        match report::parse(&src.name, &src.data, &parse_opts) {
-            Ok(rep) => {
-                warnings.extend(rep.warnings);
-                parsed.push(rep.samples);
+        match report::parse_samples(&src.name, &src.data, &opts) {
+            Ok(read) => {
+                warnings.extend(read.warnings);
+                reports.push(read.samples);
             }
             Err(e) => warnings.push(format!("{e}; timing file ignored")),
         }
     }
-    let keep: Vec<Vec<bool>> = {
-        let mut seen: FxHashSet<&str> = FxHashSet::with_capacity_and_hasher(
-            known.len() + parsed.iter().map(Vec::len).sum::<usize>(),
-            Default::default(),
-        );
-        seen.extend(known.iter().map(|s| s.key.id.as_str()));
-        parsed
-            .iter()
-            .map(|samples| samples.iter().map(|s| seen.insert(&s.key.id)).collect())
-            .collect()
+    reports
+}
+
+/// A known timing, borrowed from the store's samples or from a report's.
+#[derive(Debug, Clone, Copy)]
+struct KnownRef<'a> {
+    file: &'a str,
+    id: &'a str,
+    seconds: f64,
+}
+
+/// Known timings for a plan: `stored` (the store's), then the samples of the timing files for ids not seen yet
+/// (the first source of an id wins). Borrowed, and each report id is looked up by the hash its report already
+/// computed: 200k long ids are neither copied nor hashed again.
+fn known_timings<'a>(stored: &'a [Sample], reports: &'a [Samples]) -> Vec<KnownRef<'a>> {
+    let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
+    let mut known: Vec<KnownRef<'a>> = Vec::with_capacity(total);
+    // Hash → index in `known` of the first id with that hash; ids whose hash is taken by another id go to
+    // `overflow` (as in the reports' own index).
+    let mut seen: FxHashMap<u64, usize> =
+        FxHashMap::with_capacity_and_hasher(total, Default::default());
+    let mut overflow: FxHashSet<&'a str> = FxHashSet::default();
+    let mut add = |k: KnownRef<'a>, hash: u64, known: &mut Vec<KnownRef<'a>>| {
+        match seen.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(known.len());
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                if known.get(*slot.get()).is_some_and(|first| first.id == k.id)
+                    || !overflow.insert(k.id)
+                {
+                    return;
+                }
+            }
+        }
+        known.push(k);
     };
-    for (samples, keep) in parsed.into_iter().zip(keep) {
-        known.extend(
-            samples
-                .into_iter()
-                .zip(keep)
-                .filter_map(|(s, k)| k.then_some(s)),
-        );
+    for s in stored {
+        let k = KnownRef {
+            file: &s.key.file,
+            id: &s.key.id,
+            seconds: s.seconds,
+        };
+        add(k, report::id_hash(k.id), &mut known);
+    }
+    for samples in reports {
+        for i in 0..samples.len() {
+            let k = KnownRef {
+                file: samples.file(i),
+                id: samples.id(i),
+                seconds: samples.seconds(i),
+            };
+            add(k, samples.id_hash(i), &mut known);
+        }
     }
     known
 }
@@ -267,9 +297,19 @@ fn known_timings(
 /// the estimator (its root reconciliation, neighbour pools and unit sums) as 16k unit timings. The rule is the
 /// estimator's: a record exactly at a unit's level wins over the sum of finer ones for that unit; coarser records
 /// are kept as they are. Values that are not finite and ≥ 0 are passed through for the estimator to warn about.
-fn unit_totals(known: Vec<Sample>, g: Granularity) -> Vec<Sample> {
+fn unit_totals(known: Vec<KnownRef<'_>>, g: Granularity) -> Vec<Sample> {
+    let owned = |file: &str, id: &str, seconds: f64| Sample {
+        key: TestKey {
+            file: file.to_string(),
+            id: id.to_string(),
+        },
+        seconds,
+    };
     if g == Granularity::Test {
-        return known;
+        return known
+            .iter()
+            .map(|k| owned(k.file, k.id, k.seconds))
+            .collect();
     }
     /// One output sample: a unit's total (keyed by its first sample) or a sample passed through as it is.
     enum Slot {
@@ -290,7 +330,7 @@ fn unit_totals(known: Vec<Sample>, g: Granularity) -> Vec<Sample> {
             slots.push(Slot::Passed(i));
             continue;
         }
-        let unit = s.key.unit_id(g);
+        let unit = unit_id_of(s.file, s.id, g);
         let slot = match last {
             Some((u, slot)) if u == unit => slot,
             _ => *index.entry(unit).or_insert_with(|| {
@@ -304,7 +344,7 @@ fn unit_totals(known: Vec<Sample>, g: Granularity) -> Vec<Sample> {
         };
         last = Some((unit, slot));
         if let Some(Slot::Unit { exact, finer, .. }) = slots.get_mut(slot) {
-            if unit == s.key.id {
+            if unit == s.id {
                 *exact = Some(s.seconds);
             } else {
                 *finer += s.seconds;
@@ -318,11 +358,10 @@ fn unit_totals(known: Vec<Sample>, g: Granularity) -> Vec<Sample> {
                 first,
                 exact,
                 finer,
-            } => known.get(first).map(|s| Sample {
-                key: s.key.unit(g),
-                seconds: exact.unwrap_or(finer),
-            }),
-            Slot::Passed(i) => known.get(i).cloned(),
+            } => known
+                .get(first)
+                .map(|s| owned(s.file, unit_id_of(s.file, s.id, g), exact.unwrap_or(finer))),
+            Slot::Passed(i) => known.get(i).map(|s| owned(s.file, s.id, s.seconds)),
         })
         .collect()
 }
@@ -532,6 +571,74 @@ mod tests {
         }
     }
 
+    /// Samples of one report, read from (id, seconds) pairs.
+    fn report_samples(hash: fn(&str) -> u64, pairs: &[(&str, f64)]) -> Samples {
+        let mut samples = Samples::with_hash(hash);
+        let mut w = report::Warnings::new("r");
+        for &(id, secs) in pairs {
+            samples.add(TestKey::from_id(id, &[]), secs, &mut w, &mut String::new);
+        }
+        samples
+    }
+
+    fn ids_and_seconds(known: &[KnownRef<'_>]) -> Vec<(String, f64)> {
+        known
+            .iter()
+            .map(|k| (k.id.to_string(), k.seconds))
+            .collect()
+    }
+
+    #[test]
+    fn known_timings_take_the_first_source_of_each_id() {
+        let stored = vec![sample("d.py::t", 4.0), sample("c.py::t", 10.0)];
+        let reports = [
+            report_samples(
+                report::id_hash,
+                &[("a.py::t", 1.0), ("b.py::t", 2.0), ("a.py::t", 0.5)],
+            ),
+            report_samples(
+                report::id_hash,
+                &[("b.py::t", 5.0), ("c.py::t", 3.0), ("e.py::t", 9.0)],
+            ),
+        ];
+        let known = known_timings(&stored, &reports);
+        assert_eq!(
+            ids_and_seconds(&known),
+            [
+                ("d.py::t", 4.0),
+                ("c.py::t", 10.0),
+                ("a.py::t", 1.5),
+                ("b.py::t", 2.0),
+                ("e.py::t", 9.0)
+            ]
+            .map(|(id, s)| (id.to_string(), s))
+        );
+        assert_eq!(known[2].file, "a.py");
+    }
+
+    #[test]
+    fn known_timings_keep_ids_apart_when_hashes_collide() {
+        // Every id hashes alike: only the id comparison (and the overflow set) tells them apart.
+        let reports = [
+            report_samples(|_| 7, &[("a.py::t", 1.0), ("b.py::t", 2.0)]),
+            report_samples(
+                |_| 7,
+                &[
+                    ("b.py::t", 5.0),
+                    ("c.py::t", 3.0),
+                    ("a.py::t", 9.0),
+                    ("c.py::t", 1.0),
+                ],
+            ),
+        ];
+        let known = known_timings(&[], &reports);
+        assert_eq!(
+            ids_and_seconds(&known),
+            [("a.py::t", 1.0), ("b.py::t", 2.0), ("c.py::t", 4.0)]
+                .map(|(id, s)| (id.to_string(), s))
+        );
+    }
+
     #[test]
     fn unit_totals_follow_the_estimators_rule() {
         let known = vec![
@@ -543,7 +650,7 @@ mod tests {
             sample("a.py::t3", 0.5),
         ];
         let got = |g| -> Vec<(String, f64)> {
-            unit_totals(known.clone(), g)
+            unit_totals(known_timings(&known, &[]), g)
                 .into_iter()
                 .map(|s| (s.key.id, s.seconds))
                 .collect()
@@ -644,7 +751,7 @@ mod tests {
             }
             let sizes = vec![None; units.len()];
             let raw_est = estimate::estimate(&units, &sizes, &known, g);
-            let totals_est = estimate::estimate(&units, &sizes, &unit_totals(known.clone(), g), g);
+            let totals_est = estimate::estimate(&units, &sizes, &unit_totals(known_timings(&known, &[]), g), g);
             proptest::prop_assert_eq!(&raw_est.basis, &totals_est.basis);
             for (a, b) in raw_est.seconds.iter().zip(&totals_est.seconds) {
                 proptest::prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{} vs {}", a, b);

@@ -45,7 +45,6 @@
 //! classes therefore never share an id.
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -217,19 +216,21 @@ impl TestKey {
     /// The id of [`TestKey::unit`]`(g)`, borrowed from this key (a unit's id is its file or a prefix of the id, so
     /// no copy is needed to look one up).
     pub fn unit_id(&self, g: Granularity) -> &str {
-        match g {
-            Granularity::File => &self.file,
-            Granularity::Test => &self.id,
-            Granularity::Suite => {
-                let rest = self
-                    .id
-                    .strip_prefix(self.file.as_str())
-                    .and_then(|r| r.strip_prefix("::"));
-                match rest.and_then(|r| r.find("::")) {
-                    // `file` + `::` + the first segment: a prefix of the id ending before a `::`.
-                    Some(i) => self.id.get(..self.file.len() + 2 + i).unwrap_or(&self.id),
-                    None => &self.id,
-                }
+        unit_id_of(&self.file, &self.id, g)
+    }
+}
+
+/// [`TestKey::unit_id`] of the key with this file and id.
+pub(crate) fn unit_id_of<'a>(file: &'a str, id: &'a str, g: Granularity) -> &'a str {
+    match g {
+        Granularity::File => file,
+        Granularity::Test => id,
+        Granularity::Suite => {
+            let rest = id.strip_prefix(file).and_then(|r| r.strip_prefix("::"));
+            match rest.and_then(|r| r.find("::")) {
+                // `file` + `::` + the first segment: a prefix of the id ending before a `::`.
+                Some(i) => id.get(..file.len() + 2 + i).unwrap_or(id),
+                None => id,
             }
         }
     }
@@ -714,89 +715,130 @@ fn python_path(classname: &str) -> (String, String) {
     (format!("{}.py", module.join("/")), class.join("::"))
 }
 
-fn join_id(file: &str, class: &str, name: &str) -> String {
-    let mut id = String::with_capacity(file.len() + class.len() + name.len() + 4);
-    id.push_str(file);
+/// Appends the rest of a case's id to its file in `out`: `::class` when there is a class part, then `::name`.
+fn push_id(out: &mut String, class: &str, name: &str) {
+    out.reserve(class.len() + name.len() + 4);
     if !class.is_empty() {
-        id.push_str("::");
-        id.push_str(class);
+        out.push_str("::");
+        out.push_str(class);
     }
-    id.push_str("::");
-    id.push_str(name);
-    id
+    out.push_str("::");
+    out.push_str(name);
+}
+
+/// A path normaliser for [`JunitCase::key_into`]: appends the normalised form of a path to the buffer, or returns
+/// `false` for a path that cannot be a test's file.
+pub(crate) type Normalize<'n> = dyn FnMut(&str, &mut String) -> bool + 'n;
+
+/// `out` = the normalised `path` (the file of the key being built); its length.
+fn file_into(normalize: &mut Normalize<'_>, path: &str, out: &mut String) -> Option<usize> {
+    out.clear();
+    normalize(path, out).then_some(out.len())
+}
+
+/// `out` = the id `unit::name` of a case whose unit (file) is `unit`; the unit's length.
+fn unit_into(
+    normalize: &mut Normalize<'_>,
+    unit: &str,
+    name: &str,
+    out: &mut String,
+) -> Option<usize> {
+    let file_len = file_into(normalize, unit, out)?;
+    push_id(out, "", name);
+    Some(file_len)
 }
 
 impl JunitCase<'_> {
     /// The key of this case; `normalize` normalises a path (with the caller's roots, possibly cached), or returns
-    /// `None` for a path that cannot be a test's file (too long), which makes the whole key `None`: the caller skips
-    /// the case before anything was copied.
+    /// `None` for a path that cannot be a test's file (too long), which makes the whole key `None`.
     pub(crate) fn key(
         &self,
         normalize: &mut dyn FnMut(&str) -> Option<String>,
     ) -> Option<(TestKey, CaseMapping)> {
+        let mut normalize_into = |path: &str, out: &mut String| match normalize(path) {
+            Some(n) => {
+                out.push_str(&n);
+                true
+            }
+            None => false,
+        };
+        let mut id = String::new();
+        let (file_len, mapping) =
+            self.key_into(&mut normalize_into, &mut id, &mut String::new())?;
+        let file = id.get(..file_len).unwrap_or_default().to_string();
+        Some((TestKey { file, id }, mapping))
+    }
+
+    /// [`JunitCase::key`] without allocating: the id is written into `out`, whose first bytes (the returned length)
+    /// are the file; `scratch` is a second reused buffer. `normalize` appends a normalised path to its buffer, or
+    /// returns `false` for a path that cannot be a test's file (too long), which makes the whole key `None`: the
+    /// caller skips the case before anything was copied. Runs on every case of every JUnit report.
+    pub(crate) fn key_into(
+        &self,
+        normalize: &mut Normalize<'_>,
+        out: &mut String,
+        scratch: &mut String,
+    ) -> Option<(usize, CaseMapping)> {
         let name = self.name;
         let classname = non_empty(self.classname);
         let suite = non_empty(self.suite_name);
         if let Some(raw_file) = non_empty(self.file) {
-            let file = normalize(raw_file)?;
+            let file_len = file_into(normalize, raw_file, out)?;
             let Some(cls) = classname else {
                 // pytest reports a module skipped at collection as classname="" name="<dotted module>".
-                if class_after_module(name, &file, true) == Some("") {
-                    return Some((TestKey::file_only(file), CaseMapping::FileAttribute));
+                if class_after_module(name, out, true) != Some("") {
+                    push_id(out, "", name);
                 }
-                let id = join_id(&file, "", name);
-                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
+                return Some((file_len, CaseMapping::FileAttribute));
             };
             // Playwright, vitest: classname = the spec file itself.
             // Normalising only rewrites separators and drops leading parts, so a classname not ending in the file's
             // last segment cannot normalise to the file: checked first, as normalising costs a copy per case.
+            let file = out.as_str();
             let base = file
                 .as_bytes()
                 .iter()
                 .rposition(|&b| b == b'/')
                 .and_then(|i| file.get(i + 1..))
-                .unwrap_or(&file);
+                .unwrap_or(file);
             let may_be_file = cls.trim_end_matches(['/', '\\']).ends_with(base);
-            if cls == raw_file
+            let same_file = cls == raw_file
                 || cls == file
-                || (may_be_file && normalize(cls).is_some_and(|c| c == file))
-            {
-                let id = join_id(&file, "", name);
-                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
+                || (may_be_file && {
+                    scratch.clear();
+                    normalize(cls, scratch) && scratch.as_str() == file
+                });
+            if same_file {
+                push_id(out, "", name);
+                return Some((file_len, CaseMapping::FileAttribute));
             }
-            let rest = class_after_module(cls, &file, true)
-                .or_else(|| class_after_module(cls, &file, false));
+            let rest = class_after_module(cls, file, true)
+                .or_else(|| class_after_module(cls, file, false));
             if let Some(rest) = rest {
-                let class = if rest.contains('.') {
-                    Cow::Owned(rest.replace('.', "::"))
+                if rest.contains('.') {
+                    push_id(out, &rest.replace('.', "::"), name);
                 } else {
-                    Cow::Borrowed(rest)
-                };
-                let id = join_id(&file, &class, name);
-                return Some((TestKey { file, id }, CaseMapping::FileAttribute));
+                    push_id(out, rest, name);
+                }
+                return Some((file_len, CaseMapping::FileAttribute));
             }
             if file.ends_with(".py") && is_python_dotted(cls) {
                 let (path, class) = python_path(cls);
-                let file = normalize(&path)?;
-                let id = join_id(&file, &class, name);
-                return Some((TestKey { file, id }, CaseMapping::FileFromClassname));
+                let file_len = file_into(normalize, &path, out)?;
+                push_id(out, &class, name);
+                return Some((file_len, CaseMapping::FileFromClassname));
             }
             let plain = cls == name || cls.contains(char::is_whitespace);
-            let id = join_id(&file, if plain { "" } else { cls }, name);
-            return Some((TestKey { file, id }, CaseMapping::FileAttribute));
+            push_id(out, if plain { "" } else { cls }, name);
+            return Some((file_len, CaseMapping::FileAttribute));
         }
-        let unit_key = |unit: &str, normalize: &mut dyn FnMut(&str) -> Option<String>| {
-            let file = normalize(unit)?;
-            let id = join_id(&file, "", name);
-            Some(TestKey { file, id })
-        };
         let Some(cls) = classname else {
             return match suite {
-                Some(s) => Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit)),
-                None => {
-                    let file = normalize(name)?;
-                    Some((TestKey::file_only(file), CaseMapping::NameAsUnit))
-                }
+                Some(s) => Some((
+                    unit_into(normalize, s, name, out)?,
+                    CaseMapping::SuiteAsUnit,
+                )),
+                None => Some((file_into(normalize, name, out)?, CaseMapping::NameAsUnit)),
             };
         };
         if let Some(s) = suite {
@@ -806,7 +848,10 @@ impl JunitCase<'_> {
                 && s.ends_with(cls)
                 && s.as_bytes()[s.len() - cls.len() - 1] == b'/';
             if s == cls || go_short {
-                return Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit));
+                return Some((
+                    unit_into(normalize, s, name, out)?,
+                    CaseMapping::SuiteAsUnit,
+                ));
             }
         }
         let python_report = matches!(suite, Some("pytest" | "nosetests"));
@@ -815,33 +860,36 @@ impl JunitCase<'_> {
             // stands for the file, nested ones stay in the id.
             return match (non_empty(self.suite_outer), non_empty(self.suite_chain)) {
                 (Some(outer), Some(chain)) => {
-                    let file = normalize(outer)?;
+                    let file_len = file_into(normalize, outer, out)?;
                     let rest = chain
                         .strip_prefix(outer)
                         .and_then(|r| r.strip_prefix("::"))
                         .unwrap_or("");
-                    let id = join_id(&file, rest, name);
-                    Some((TestKey { file, id }, CaseMapping::SuiteAsUnit))
+                    push_id(out, rest, name);
+                    Some((file_len, CaseMapping::SuiteAsUnit))
                 }
-                _ => Some((
-                    TestKey::file_only(normalize(name)?),
-                    CaseMapping::NameAsUnit,
-                )),
+                _ => Some((file_into(normalize, name, out)?, CaseMapping::NameAsUnit)),
             };
         }
         let segs_look_python = || cls.split('.').rev().skip(1).any(is_test_module_segment);
         if cls.contains('.') && is_python_dotted(cls) && (python_report || segs_look_python()) {
             let (path, class) = python_path(cls);
-            let file = normalize(&path)?;
-            let id = join_id(&file, &class, name);
-            return Some((TestKey { file, id }, CaseMapping::ClassnameToPath));
+            let file_len = file_into(normalize, &path, out)?;
+            push_id(out, &class, name);
+            return Some((file_len, CaseMapping::ClassnameToPath));
         }
         if cls.contains(char::is_whitespace) {
             if let Some(s) = suite {
-                return Some((unit_key(s, normalize)?, CaseMapping::SuiteAsUnit));
+                return Some((
+                    unit_into(normalize, s, name, out)?,
+                    CaseMapping::SuiteAsUnit,
+                ));
             }
         }
-        Some((unit_key(cls, normalize)?, CaseMapping::ClassAsUnit))
+        Some((
+            unit_into(normalize, cls, name, out)?,
+            CaseMapping::ClassAsUnit,
+        ))
     }
 }
 

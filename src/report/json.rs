@@ -22,7 +22,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{check_seconds, Format, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use super::{check_seconds, Format, Kind, Samples, Warnings, ACCEPTED_FORMATS};
 use crate::error::printable;
 use crate::test_id::{normalize_path_with, TestKey};
 use crate::{Error, Result};
@@ -106,11 +106,7 @@ fn not_a_timing_file(source: &str, what: &str) -> Error {
 }
 
 /// Reads a JSON timing file.
-pub(crate) fn parse(
-    text: &str,
-    roots: &[String],
-    w: &mut Warnings,
-) -> Result<(Format, Vec<Sample>)> {
+pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<(Format, Samples)> {
     let source = w.source().to_string();
     let invalid = |e: serde_json::Error, with_column: bool| {
         // serde_json's message ends with " at line L column C"; that part goes to the location.
@@ -269,7 +265,7 @@ fn durations(
     entries: &[(String, Value)],
     roots: &[String],
     w: &mut Warnings,
-) -> Result<Vec<Sample>> {
+) -> Result<Samples> {
     let mut samples = Samples::new();
     let mut numbers = 0;
     for (id, value) in entries {
@@ -294,11 +290,11 @@ fn durations(
     if entries.is_empty() {
         w.push(Kind::Note, "", || "the file has no entries".to_string());
     }
-    Ok(samples.finish())
+    Ok(samples)
 }
 
 /// `[["id", seconds], …]` (pytest-split before 0.3).
-fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> Result<Vec<Sample>> {
+fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> Result<Samples> {
     let mut samples = Samples::new();
     let mut good = 0;
     for (i, item) in items.iter().enumerate() {
@@ -326,11 +322,11 @@ fn pairs(source: &str, items: &[Value], roots: &[String], w: &mut Warnings) -> R
     if items.is_empty() {
         return Err(not_a_timing_file(source, "array is empty"));
     }
-    Ok(samples.finish())
+    Ok(samples)
 }
 
 /// cypress-split: `{"durations": [{"spec": "…", "duration": ms}]}`.
-fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Vec<Sample> {
+fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Samples {
     let mut samples = Samples::new();
     for (i, item) in items.iter().enumerate() {
         let spec = item.get("spec").and_then(Value::as_str);
@@ -363,7 +359,7 @@ fn cypress_split(items: &[Value], roots: &[String], w: &mut Warnings) -> Vec<Sam
             },
         }
     }
-    samples.finish()
+    samples
 }
 
 #[cfg(test)]

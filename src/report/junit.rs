@@ -29,7 +29,7 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::{parse_seconds, Kind, LineCounter, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use super::{parse_seconds, Kind, LineCounter, Samples, Warnings, ACCEPTED_FORMATS};
 use crate::error::printable;
 use crate::limits;
 use crate::test_id::{is_blank, normalize_path_with, CaseMapping, JunitCase};
@@ -116,6 +116,8 @@ struct Parser<'t, 'w> {
     suites: Vec<Suite>,
     samples: Samples,
     bufs: Bufs,
+    /// The id of the case being added, and a second buffer for [`JunitCase::key_into`] (reused from case to case).
+    key_bufs: (String, String),
     /// Last raw path and its normalised form (consecutive cases usually share a file).
     cache: (String, String),
     mapping_counts: [usize; MAPPINGS.len()],
@@ -130,7 +132,7 @@ struct Parser<'t, 'w> {
 }
 
 /// Reads a JUnit XML report.
-pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Vec<Sample>> {
+pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Samples> {
     let mut p = Parser {
         roots,
         w,
@@ -141,6 +143,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
         suites: Vec::new(),
         samples: Samples::new(),
         bufs: Bufs::default(),
+        key_bufs: (String::new(), String::new()),
         cache: (String::new(), String::new()),
         mapping_counts: [0; MAPPINGS.len()],
         any_file: false,
@@ -737,7 +740,7 @@ impl Parser<'_, '_> {
             ),
         ];
         let mut too_long = None;
-        let mut normalize = |raw: &str| -> Option<String> {
+        let mut normalize = |raw: &str, out: &mut String| -> bool {
             let same = |s: &str| std::ptr::eq(s, raw);
             let normalized = match inherited.iter().find(|(r, _)| r.is_some_and(same)) {
                 Some(&(_, Some(n))) => n,
@@ -753,30 +756,42 @@ impl Parser<'_, '_> {
             // A file longer than an id may be is never kept: refused before it is copied into a key.
             if normalized.len() > limits::MAX_ID_BYTES {
                 too_long = Some((normalized.len(), printable(normalized, 60).into_owned()));
-                return None;
+                return false;
             }
-            Some(normalized.to_string())
+            out.push_str(normalized);
+            true
         };
-        let Some((key, mapping)) = case.key(&mut normalize) else {
-            let (bytes, file) = too_long.unwrap_or_default();
-            self.w.push_at(Kind::LongId, || Self::location(&mut self.lines, &self.opens, pos), || {
-                format!(
-                    "test file name of {bytes} bytes is longer than the limit of {} bytes; entry skipped: {file}",
-                    limits::MAX_ID_BYTES
-                )
-            });
-            if let Some(suite) = self.suites.last_mut() {
-                suite.dropped = true;
+        // The id is built in a buffer reused from case to case, and stored from there.
+        let (mut id, mut scratch) = std::mem::take(&mut self.key_bufs);
+        let built = case.key_into(&mut normalize, &mut id, &mut scratch);
+        let added = match built {
+            None => {
+                let (bytes, file) = too_long.unwrap_or_default();
+                self.w.push_at(Kind::LongId, || Self::location(&mut self.lines, &self.opens, pos), || {
+                    format!(
+                        "test file name of {bytes} bytes is longer than the limit of {} bytes; entry skipped: {file}",
+                        limits::MAX_ID_BYTES
+                    )
+                });
+                if let Some(suite) = self.suites.last_mut() {
+                    suite.dropped = true;
+                }
+                None
             }
+            Some((file_len, mapping)) => {
+                if let Some(i) = MAPPINGS.iter().position(|m| *m == mapping) {
+                    self.mapping_counts[i] += 1;
+                }
+                let (lines, opens) = (&mut self.lines, &self.opens);
+                Some(self.samples.add_id(&id, file_len, secs, self.w, &mut || {
+                    Self::location(lines, opens, pos)
+                }))
+            }
+        };
+        self.key_bufs = (id, scratch);
+        let Some(added) = added else {
             return;
         };
-        if let Some(i) = MAPPINGS.iter().position(|m| *m == mapping) {
-            self.mapping_counts[i] += 1;
-        }
-        let (lines, opens) = (&mut self.lines, &self.opens);
-        let added = self
-            .samples
-            .add(key, secs, self.w, &mut || Self::location(lines, opens, pos));
         let Some(suite) = self.suites.last_mut() else {
             return;
         };
@@ -879,7 +894,7 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn finish(self) -> Result<Vec<Sample>> {
+    fn finish(self) -> Result<Samples> {
         if self.roots_seen == 0 {
             return Err(Error::report(
                 self.w.source(),
@@ -926,7 +941,7 @@ impl Parser<'_, '_> {
                 )
             });
         }
-        Ok(self.samples.finish())
+        Ok(self.samples)
     }
 }
 

@@ -5,13 +5,13 @@
 //! usable duration, is skipped with a warning naming its line number. A file with no valid line at all is not a
 //! timing file (error).
 
-use super::{parse_seconds, Kind, Sample, Samples, Warnings, ACCEPTED_FORMATS};
+use super::{parse_seconds, Kind, Samples, Warnings, ACCEPTED_FORMATS};
 use crate::error::printable;
 use crate::test_id::{normalize_path_with, TestKey};
 use crate::{Error, Result};
 
 /// Reads a parallel_tests runtime log.
-pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Vec<Sample>> {
+pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Samples> {
     let mut samples = Samples::new();
     let mut first_bad: Option<(usize, &str)> = None;
     let mut good = 0usize;
@@ -53,7 +53,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Ve
             ),
         ));
     }
-    Ok(samples.finish())
+    Ok(samples)
 }
 
 #[cfg(test)]

@@ -35,7 +35,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::printable;
 use crate::limits;
-use crate::test_id::{is_blank, normalize_roots, trim, FileTooLong, TestKey, LONG_ID_SUFFIX_BYTES};
+use crate::test_id::{
+    is_blank, is_canonical_id, normalize_roots, trim, FileTooLong, TestKey, LONG_ID_SUFFIX_BYTES,
+};
 use crate::{Error, Result};
 
 /// Longest duration accepted for one test in one run ([`limits::MAX_SAMPLE_SECONDS`], 1,000,000 s); larger values
@@ -111,6 +113,24 @@ pub struct ParseOptions {
 
 /// Reads one report; `source` is its name as shown in messages. See the module docs for the formats.
 pub fn parse(source: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Report> {
+    let read = parse_samples(source, bytes, opts)?;
+    Ok(Report {
+        format: read.format,
+        samples: read.samples.finish(),
+        warnings: read.warnings,
+    })
+}
+
+/// A report as [`parse_samples`] gives it: [`Report`] with the samples still in their flat form.
+pub(crate) struct ReadReport {
+    pub(crate) format: Format,
+    pub(crate) samples: Samples,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// [`parse`] without turning each sample into an owned [`Sample`]: a plan sums 200k test timings to 16k files
+/// straight from here (see `api`).
+pub(crate) fn parse_samples(source: &str, bytes: &[u8], opts: &ParseOptions) -> Result<ReadReport> {
     // The name comes from the user's file system (a file name may contain a newline): quoted like any user data.
     let source = printable(source, MAX_SOURCE_CHARS);
     let source = source.as_ref();
@@ -139,7 +159,7 @@ pub fn parse(source: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Report> 
             log::parse(&text, &roots, &mut warnings)?,
         ),
     };
-    Ok(Report {
+    Ok(ReadReport {
         format,
         samples,
         warnings: warnings.finish(),
@@ -379,17 +399,34 @@ impl Warnings {
 ///
 /// Lookup is by a 64-bit FxHash of the id (no random seed, so the same on every run; the map's iteration order is
 /// never used) with the id compared on every hit; ids whose hash collides with a different id go to an overflow map.
+///
+/// Storage is flat, because a report holds up to hundreds of thousands of ids: every id is appended to one string,
+/// and a sample's file is the id's first `file_len` bytes (a key's file always is its id's prefix, see
+/// [`TestKey`]; a key breaking that rule keeps its file on the side). The hash of each id is kept, so that merging
+/// reports ([`crate::api`]) does not hash the ids again.
 pub(crate) struct Samples {
     index: FxHashMap<u64, usize>,
     overflow: FxHashMap<String, usize>,
-    ids: Vec<String>,
-    files: Vec<String>,
+    ids: String,
+    entries: Vec<Entry>,
     seconds: Vec<f64>,
+    /// Files of keys whose file is not a prefix of their id (none from this crate's parsers).
+    odd_files: FxHashMap<usize, String>,
     /// [`id_hash`]; replaceable in tests to force collisions.
     hash: fn(&str) -> u64,
 }
 
-fn id_hash(id: &str) -> u64 {
+/// Where sample `i`'s id lies in [`Samples::ids`], how long its file is, and the id's hash.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: usize,
+    len: usize,
+    file_len: usize,
+    hash: u64,
+}
+
+/// The hash [`Samples`] keys ids by (FxHash: fast, unseeded, the same on every platform with the same `usize`).
+pub(crate) fn id_hash(id: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(id)
 }
@@ -399,16 +436,26 @@ impl Samples {
         Samples {
             index: FxHashMap::default(),
             overflow: FxHashMap::default(),
-            ids: Vec::new(),
-            files: Vec::new(),
+            ids: String::new(),
+            entries: Vec::new(),
             seconds: Vec::new(),
+            odd_files: FxHashMap::default(),
             hash: id_hash,
+        }
+    }
+
+    /// Samples keyed by another hash (tests force collisions with it).
+    #[cfg(test)]
+    pub(crate) fn with_hash(hash: fn(&str) -> u64) -> Self {
+        Samples {
+            hash,
+            ..Samples::new()
         }
     }
 
     /// Number of distinct ids so far.
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        self.entries.len()
     }
 
     /// Adds `secs` to `key` (new ids go last) after checking the id; `None` (with a warning) when the id is
@@ -420,10 +467,46 @@ impl Samples {
         w: &mut Warnings,
         location: &mut dyn FnMut() -> String,
     ) -> Option<usize> {
-        // An empty id, or one with nothing before its first `::` (`::t`): no runner can be told to run it, and the
-        // store would refuse it on the next load.
-        if is_blank(&key.id) || key.id.starts_with("::") || is_blank(&key.file) {
-            let what = if is_blank(&key.id) {
+        if !Self::usable(&key.id, &key.file, w, location) {
+            return None;
+        }
+        self.add_checked(key, secs, w, location)
+    }
+
+    /// [`Samples::add`] for a key given as an id and the length of its file, the id's prefix — what the JUnit
+    /// reader builds in one reused buffer. The usual id (canonical already) is stored without making a [`TestKey`].
+    pub(crate) fn add_id(
+        &mut self,
+        id: &str,
+        file_len: usize,
+        secs: f64,
+        w: &mut Warnings,
+        location: &mut dyn FnMut() -> String,
+    ) -> Option<usize> {
+        let file = id.get(..file_len).unwrap_or(id);
+        if !Self::usable(id, file, w, location) {
+            return None;
+        }
+        if is_canonical_id(id) {
+            return Some(self.insert(id, file, secs));
+        }
+        let key = TestKey {
+            file: file.to_string(),
+            id: id.to_string(),
+        };
+        self.add_checked(key, secs, w, location)
+    }
+
+    /// An empty id, or one with nothing before its first `::` (`::t`): no runner can be told to run it, and the
+    /// store would refuse it on the next load. Warns and says `false` for those.
+    fn usable(
+        id: &str,
+        file: &str,
+        w: &mut Warnings,
+        location: &mut dyn FnMut() -> String,
+    ) -> bool {
+        if is_blank(id) || id.starts_with("::") || is_blank(file) {
+            let what = if is_blank(id) {
                 "empty test id"
             } else {
                 "test id without a file part"
@@ -431,8 +514,19 @@ impl Samples {
             w.push_at(Kind::NoName, &mut *location, || {
                 format!("{what}; entry skipped")
             });
-            return None;
+            return false;
         }
+        true
+    }
+
+    /// Canonicalises a usable key (with its warnings) and stores it.
+    fn add_checked(
+        &mut self,
+        key: TestKey,
+        secs: f64,
+        w: &mut Warnings,
+        location: &mut dyn FnMut() -> String,
+    ) -> Option<usize> {
         // The same canonical form as every other id entering the core (a discovered id is looked up by it).
         let canonical = match key.canonical() {
             Ok(c) => c,
@@ -468,28 +562,46 @@ impl Samples {
                 )
             });
         }
-        let i = self.ids.len();
-        match self.index.entry((self.hash)(&key.id)) {
+        Some(self.insert(&key.id, &key.file, secs))
+    }
+
+    /// Adds `secs` to the sample of a canonical id, or appends a new one; returns its index.
+    fn insert(&mut self, id: &str, file: &str, secs: f64) -> usize {
+        let i = self.entries.len();
+        let hash = (self.hash)(id);
+        match self.index.entry(hash) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(i);
             }
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let j = *slot.get();
-                if self.ids.get(j) == Some(&key.id) {
+                if self.id(j) == id {
                     self.seconds[j] += secs;
-                    return Some(j);
+                    return j;
                 }
-                if let Some(&j) = self.overflow.get(&key.id) {
+                if let Some(&j) = self.overflow.get(id) {
                     self.seconds[j] += secs;
-                    return Some(j);
+                    return j;
                 }
-                self.overflow.insert(key.id.clone(), i);
+                self.overflow.insert(id.to_string(), i);
             }
         }
-        self.ids.push(key.id);
-        self.files.push(key.file);
+        let start = self.ids.len();
+        self.ids.push_str(id);
+        let file_len = if id.starts_with(file) {
+            file.len()
+        } else {
+            self.odd_files.insert(i, file.to_string());
+            0
+        };
+        self.entries.push(Entry {
+            start,
+            len: id.len(),
+            file_len,
+            hash,
+        });
         self.seconds.push(secs);
-        Some(i)
+        i
     }
 
     /// Adds seconds to an existing sample; the result never goes below 0.
@@ -501,24 +613,43 @@ impl Samples {
 
     /// The id of sample `i`.
     pub(crate) fn id(&self, i: usize) -> &str {
-        self.ids.get(i).map_or("", String::as_str)
+        self.entries
+            .get(i)
+            .and_then(|e| self.ids.get(e.start..e.start + e.len))
+            .unwrap_or("")
     }
 
     /// The file of sample `i`.
     pub(crate) fn file(&self, i: usize) -> &str {
-        self.files.get(i).map_or("", String::as_str)
+        if let Some(f) = self.odd_files.get(&i) {
+            return f;
+        }
+        let len = self.entries.get(i).map_or(0, |e| e.file_len);
+        self.id(i).get(..len).unwrap_or("")
+    }
+
+    /// The hash of sample `i`'s id ([`id_hash`] in production).
+    pub(crate) fn id_hash(&self, i: usize) -> u64 {
+        self.entries.get(i).map_or(0, |e| e.hash)
+    }
+
+    /// The seconds of sample `i`, capped as in [`Samples::finish`].
+    pub(crate) fn seconds(&self, i: usize) -> f64 {
+        self.seconds
+            .get(i)
+            .map_or(0.0, |s| s.min(MAX_SAMPLE_SECONDS))
     }
 
     /// The samples in first-seen order. A time summed from repeated ids is capped at [`MAX_SAMPLE_SECONDS`] (each
     /// part was valid; the store refuses anything above the cap, and the test must not be lost for it).
     pub(crate) fn finish(self) -> Vec<Sample> {
-        self.ids
-            .into_iter()
-            .zip(self.files)
-            .zip(self.seconds)
-            .map(|((id, file), seconds)| Sample {
-                key: TestKey { file, id },
-                seconds: seconds.min(MAX_SAMPLE_SECONDS),
+        (0..self.len())
+            .map(|i| Sample {
+                key: TestKey {
+                    file: self.file(i).to_string(),
+                    id: self.id(i).to_string(),
+                },
+                seconds: self.seconds(i),
             })
             .collect()
     }
@@ -835,8 +966,7 @@ mod tests {
 
     #[test]
     fn hash_collisions_keep_ids_apart() {
-        let mut samples = Samples::new();
-        samples.hash = |_| 7;
+        let mut samples = Samples::with_hash(|_| 7);
         let mut w = Warnings::new("c");
         for (id, secs) in [("a", 1.0), ("b", 2.0), ("a", 3.0), ("c", 4.0), ("b", 5.0)] {
             samples.add(TestKey::from_id(id, &[]), secs, &mut w, &mut String::new);
