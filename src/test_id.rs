@@ -342,29 +342,21 @@ fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
 /// applies). Most paths in reports are; they are copied as they are.
 fn is_clean_relative(path: &str) -> bool {
     let b = path.as_bytes();
-    if b.is_empty() || b[0] == b'/' || b.get(1) == Some(&b':') {
+    if b.is_empty() || b[0] == b'/' || b.get(1) == Some(&b':') || memchr::memchr(b'\\', b).is_some()
+    {
         return false;
     }
-    // One pass (this runs on every distinct path of a report): the length of the current segment and whether it
-    // is `.` so far; a `/` or the end closes a segment, which must be neither empty nor `.`.
-    let mut seg_len = 0usize;
-    let mut seg_dot = false;
-    for &c in b {
-        match c {
-            b'\\' => return false,
-            b'/' => {
-                if seg_len == 0 || (seg_len == 1 && seg_dot) {
-                    return false;
-                }
-                seg_len = 0;
-            }
-            _ => {
-                seg_dot = seg_len == 0 && c == b'.';
-                seg_len += 1;
-            }
+    // This runs on every distinct path of a report: the `/`s are found with memchr (SIMD), and only the segments
+    // between them are looked at; each must be neither empty nor `.`.
+    let good = |seg: &[u8]| !(seg.is_empty() || seg == b".");
+    let mut start = 0;
+    for slash in memchr::memchr_iter(b'/', b) {
+        if !good(b.get(start..slash).unwrap_or_default()) {
+            return false;
         }
+        start = slash + 1;
     }
-    !(seg_len == 0 || (seg_len == 1 && seg_dot))
+    good(b.get(start..).unwrap_or_default())
 }
 
 /// [`normalize_path`] with roots already passed through [`normalize_roots`].
@@ -631,10 +623,8 @@ fn class_after_module<'c>(classname: &'c str, file: &str, strip_ext: bool) -> Op
     // this runs on (almost) every case of a pytest report.
     let f = file.as_bytes();
     let module_len = if strip_ext {
-        let last_seg = f.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        let dot = f
-            .get(last_seg..)
-            .and_then(|seg| seg.iter().rposition(|&b| b == b'.'));
+        let last_seg = memchr::memrchr(b'/', f).map_or(0, |i| i + 1);
+        let dot = f.get(last_seg..).and_then(|seg| memchr::memrchr(b'.', seg));
         match dot {
             Some(dot) if dot > 0 => last_seg + dot,
             _ => f.len(),
@@ -795,10 +785,7 @@ impl JunitCase<'_> {
             // Normalising only rewrites separators and drops leading parts, so a classname not ending in the file's
             // last segment cannot normalise to the file: checked first, as normalising costs a copy per case.
             let file = out.as_str();
-            let base = file
-                .as_bytes()
-                .iter()
-                .rposition(|&b| b == b'/')
+            let base = memchr::memrchr(b'/', file.as_bytes())
                 .and_then(|i| file.get(i + 1..))
                 .unwrap_or(file);
             let may_be_file = cls.trim_end_matches(['/', '\\']).ends_with(base);
