@@ -16,7 +16,7 @@ import {
   parseWorkers,
   MAX_MATRIX,
 } from './inputs.js';
-import { globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { bytesOf, globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
 import { engineVersion, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
@@ -115,7 +115,7 @@ function parse(args, options) {
 function readOptional(file, what) {
   if (file === undefined) return null;
   try {
-    return new Uint8Array(readFileSync(file));
+    return bytesOf(readFileSync(file));
   } catch (error) {
     throw new UsageError(`${what} ${JSON.stringify(file)}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   }

@@ -38,6 +38,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { bytesOf } from './discover.js';
 
 /** Default first part of every cache key; bump the `v1` when the stored layout changes incompatibly. */
 export const KEY_PREFIX = 'timeshard-v1';
@@ -213,7 +214,7 @@ async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, con
       return { key: null, lines };
     }
     try {
-      return { key: value, lines, bytes: new Uint8Array(await readFile(file)) };
+      return { key: value, lines, bytes: bytesOf(await readFile(file)) };
     } catch (error) {
       return { key: value, lines, readError: error };
     }

@@ -400,14 +400,15 @@ impl Warnings {
 /// Lookup is by a 64-bit FxHash of the id (no random seed, so the same on every run; the map's iteration order is
 /// never used) with the id compared on every hit; ids whose hash collides with a different id go to an overflow map.
 ///
-/// Storage is flat, because a report holds up to hundreds of thousands of ids: every id is appended to one string,
-/// and a sample's file is the id's first `file_len` bytes (a key's file always is its id's prefix, see
+/// Storage is flat, because a report holds up to hundreds of thousands of ids: the ids are appended to a few large
+/// strings ([`ID_CHUNK_BYTES`] each; a full one is never grown, so no id is ever copied twice), and a sample's file
+/// is the id's first `file_len` bytes (a key's file always is its id's prefix, see
 /// [`TestKey`]; a key breaking that rule keeps its file on the side). The hash of each id is kept, so that merging
 /// reports ([`crate::api`]) does not hash the ids again.
 pub(crate) struct Samples {
     index: FxHashMap<u64, usize>,
     overflow: FxHashMap<String, usize>,
-    ids: String,
+    ids: Vec<String>,
     entries: Vec<Entry>,
     seconds: Vec<f64>,
     /// Files of keys whose file is not a prefix of their id (none from this crate's parsers).
@@ -416,9 +417,14 @@ pub(crate) struct Samples {
     hash: fn(&str) -> u64,
 }
 
+/// Bytes of one string of [`Samples::ids`] (a longer id gets a string of its own). Growing one string instead made
+/// the wasm allocator copy tens of megabytes on the scale suite (26 ms of a 480 ms `plan` call, in a profile).
+const ID_CHUNK_BYTES: usize = 1 << 20;
+
 /// Where sample `i`'s id lies in [`Samples::ids`], how long its file is, and the id's hash.
 #[derive(Clone, Copy)]
 struct Entry {
+    chunk: usize,
     start: usize,
     len: usize,
     file_len: usize,
@@ -436,7 +442,7 @@ impl Samples {
         Samples {
             index: FxHashMap::default(),
             overflow: FxHashMap::default(),
-            ids: String::new(),
+            ids: Vec::new(),
             entries: Vec::new(),
             seconds: Vec::new(),
             odd_files: FxHashMap::default(),
@@ -586,8 +592,19 @@ impl Samples {
                 self.overflow.insert(id.to_string(), i);
             }
         }
-        let start = self.ids.len();
-        self.ids.push_str(id);
+        let fits = self
+            .ids
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= id.len());
+        if !fits {
+            self.ids
+                .push(String::with_capacity(ID_CHUNK_BYTES.max(id.len())));
+        }
+        let chunk = self.ids.len() - 1;
+        let start = self.ids.last().map_or(0, String::len);
+        if let Some(c) = self.ids.last_mut() {
+            c.push_str(id);
+        }
         let file_len = if id.starts_with(file) {
             file.len()
         } else {
@@ -595,6 +612,7 @@ impl Samples {
             0
         };
         self.entries.push(Entry {
+            chunk,
             start,
             len: id.len(),
             file_len,
@@ -615,14 +633,16 @@ impl Samples {
     pub(crate) fn id(&self, i: usize) -> &str {
         self.entries
             .get(i)
-            .and_then(|e| self.ids.get(e.start..e.start + e.len))
+            .and_then(|e| self.ids.get(e.chunk)?.get(e.start..e.start + e.len))
             .unwrap_or("")
     }
 
     /// The file of sample `i`.
     pub(crate) fn file(&self, i: usize) -> &str {
-        if let Some(f) = self.odd_files.get(&i) {
-            return f;
+        if !self.odd_files.is_empty() {
+            if let Some(f) = self.odd_files.get(&i) {
+                return f;
+            }
         }
         let len = self.entries.get(i).map_or(0, |e| e.file_len);
         self.id(i).get(..len).unwrap_or("")
@@ -962,6 +982,34 @@ mod tests {
             limits::MAX_ID_BYTES - 20
         );
         assert!(r.warnings[0].contains(&want), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn ids_spanning_several_storage_chunks_stay_intact() {
+        // ~3.5 chunks of ids, each added twice: every id reads back whole, sums its two times, keeps its file.
+        let ids: Vec<String> = (0..3500)
+            .map(|i| format!("dir{}/f{i}.py::t_{}", i % 7, "x".repeat(900 + i % 250)))
+            .collect();
+        let mut samples = Samples::new();
+        let mut w = Warnings::new("c");
+        for round in 0..2 {
+            for id in &ids {
+                samples.add(
+                    TestKey::from_id(id, &[]),
+                    1.0 + f64::from(round),
+                    &mut w,
+                    &mut String::new,
+                );
+            }
+        }
+        assert!(samples.ids.len() >= 4, "{} chunks", samples.ids.len());
+        let got = samples.finish();
+        assert_eq!(got.len(), ids.len());
+        for (s, id) in got.iter().zip(&ids) {
+            assert_eq!(&s.key.id, id);
+            assert_eq!(Some(s.key.file.as_str()), id.split("::").next());
+            assert_eq!(s.seconds, 3.0);
+        }
     }
 
     #[test]
