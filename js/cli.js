@@ -16,7 +16,7 @@ import {
   parseWorkers,
   MAX_MATRIX,
 } from './inputs.js';
-import { bytesOf, globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { bytesOf, globFiles, matchFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
 import { engineVersion, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
@@ -176,7 +176,8 @@ async function split(args, out) {
   for (const p of timingPatterns) {
     if (!isGlob(p) && !existsSync(p)) throw new UsageError(`--timings ${JSON.stringify(p)}: no such file`);
   }
-  const timings = await withoutActionsDebug(() => readMatchedFiles(timingPatterns, cwd, 'timing file'));
+  // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
+  const timings = await withoutActionsDebug(() => matchFiles(timingPatterns, cwd, 'timing file'));
   timings.warnings.forEach(warn);
   const store = readOptional(values.store, '--store');
   if (tests === null && timings.files.length === 0 && store === null) {

@@ -143,19 +143,49 @@ export function bytesOf(buffer) {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** How many report or timing files are read at once. */
+/** How many report or timing files are looked at (and read) at once. */
 const READ_CONCURRENCY = 8;
 
-/** One matched file: { file: { name, data } } or { warning }. */
-async function readOne(name, full, what) {
+/**
+ * Runs `each(name, fullPath)` over the files matched by the globs, a few at a time, keeping glob order; returns
+ * { files, warnings } from results that are { file } or { warning }.
+ */
+async function overMatched(patterns, base, what, each) {
+  const warnings = [];
+  const names = await globFiles(patterns, base);
+  if (patterns.length > 0 && names.length === 0) {
+    warnings.push(`no ${what} matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
+  }
+  // One after another, each large report waited for its own chunked reads (47 MB in 8 files: ~80 ms in a row,
+  // ~50 ms this way); all at once could run out of file descriptors.
+  const results = new Array(names.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const i = next;
+      next += 1;
+      results[i] = await each(names[i], path.resolve(base, names[i]));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, worker));
+  const files = [];
+  for (const r of results) {
+    if (r.warning !== undefined) warnings.push(r.warning);
+    else files.push(r.file);
+  }
+  return { files, warnings };
+}
+
+/** The size check every matched file passes: a warning for one that is missing or too large, else null. */
+async function sizeProblem(name, full, what) {
   try {
     const info = await stat(full);
     if (info.size > MAX_FILE_BYTES) {
-      return { warning: `${what} ${JSON.stringify(name)} skipped: ${info.size} bytes, over ${MAX_FILE_BYTES}` };
+      return `${what} ${JSON.stringify(name)} skipped: ${info.size} bytes, over ${MAX_FILE_BYTES}`;
     }
-    return { file: { name, data: bytesOf(await readFile(full)) } };
+    return null;
   } catch (error) {
-    return { warning: `${what} ${JSON.stringify(name)} could not be read: ${error.message}` };
+    return `${what} ${JSON.stringify(name)} could not be read: ${error.message}`;
   }
 }
 
@@ -164,27 +194,24 @@ async function readOne(name, full, what) {
  * cannot be read, or is larger than MAX_FILE_BYTES, becomes a warning. Returns { files, warnings }.
  */
 export async function readMatchedFiles(patterns, base, what) {
-  const warnings = [];
-  const names = await globFiles(patterns, base);
-  if (patterns.length > 0 && names.length === 0) {
-    warnings.push(`no ${what} matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
-  }
-  // Read a few at a time, kept in glob order: one after another, each large report waited for its own chunked reads
-  // (47 MB in 8 files: ~80 ms in a row, ~50 ms this way); all at once could run out of file descriptors.
-  const results = new Array(names.length);
-  let next = 0;
-  const reader = async () => {
-    while (next < names.length) {
-      const i = next;
-      next += 1;
-      results[i] = await readOne(names[i], path.resolve(base, names[i]), what);
+  return overMatched(patterns, base, what, async (name, full) => {
+    const problem = await sizeProblem(name, full, what);
+    if (problem !== null) return { warning: problem };
+    try {
+      return { file: { name, data: bytesOf(await readFile(full)) } };
+    } catch (error) {
+      return { warning: `${what} ${JSON.stringify(name)} could not be read: ${error.message}` };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, reader));
-  const files = [];
-  for (const r of results) {
-    if (r.warning !== undefined) warnings.push(r.warning);
-    else files.push(r.file);
-  }
-  return { files, warnings };
+  });
+}
+
+/**
+ * Like readMatchedFiles, but without reading: [{ name, path }] (path absolute) for the core to read itself (see
+ * js/engine.js plan: a large report goes straight into the core's memory).
+ */
+export async function matchFiles(patterns, base, what) {
+  return overMatched(patterns, base, what, async (name, full) => {
+    const problem = await sizeProblem(name, full, what);
+    return problem !== null ? { warning: problem } : { file: { name, path: full } };
+  });
 }

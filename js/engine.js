@@ -2,10 +2,11 @@
 // InputError (a request the user got wrong) or EngineError (with context), and keeps one last-resort splitter for
 // the case where the wasm itself cannot run — so a broken engine still gives a plan that runs every test once.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import {
   actuals as wasmActuals,
+  FileBytes,
   initSync,
   plan as wasmPlan,
   record as wasmRecord,
@@ -24,6 +25,8 @@ export class EngineError extends Error {
 }
 
 let loaded = false;
+/** The module's memory (FileBytes are filled through views of it). */
+let memory = null;
 
 /**
  * Reads and instantiates the wasm module, once. In dist/ the module sits next to the bundle, brotli-compressed
@@ -56,7 +59,7 @@ export function loadEngine() {
     throw new EngineError('load', `timeshard_bg.wasm not found (${tried.join('; ')})`);
   }
   try {
-    initSync({ module: bytes });
+    ({ memory } = initSync({ module: bytes }));
   } catch (error) {
     throw new EngineError('load', `the wasm module did not instantiate: ${error.message}`, error);
   }
@@ -86,9 +89,54 @@ export function engineVersion() {
   return call('version', () => wasmVersion(), undefined);
 }
 
-/** Plans a split; `request` as in the wasm contract. Returns the plan object. */
+/**
+ * A file read straight into the core's memory: a FileBytes of the file's size, filled through a view of the module's
+ * memory (nothing touches the module between making the view and reading, so the view stays attached).
+ */
+function readIntoCore(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = new FileBytes(size);
+    const view = new Uint8Array(memory.buffer, bytes.ptr(), size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, view, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    if (done < size) bytes.truncate(done);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Plans a split; `request` as in the wasm contract, except that a timing file may be given as { name, path } as well
+ * as { name, data }: the core reads a path straight into its memory (no JS copy of a large report). A path that
+ * cannot be read is left out with a warning in the plan. Returns the plan object.
+ */
 export function plan(request) {
-  return call('plan', wasmPlan, request);
+  loadEngine();
+  const files = [];
+  const timings = [];
+  const unread = [];
+  for (const t of request.timings ?? []) {
+    if (t.path === undefined) {
+      timings.push(t);
+      continue;
+    }
+    try {
+      files.push(readIntoCore(t.path));
+      timings.push({ name: t.name, file: files.length - 1 });
+    } catch (error) {
+      unread.push(`timing file ${JSON.stringify(t.name)} could not be read: ${error.message}`);
+    }
+  }
+  const result = call('plan', (r) => wasmPlan(r, files), { ...request, timings });
+  if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
+  return result;
 }
 
 /** Merges reports into a store; returns { store, summary }. */

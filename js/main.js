@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
-import { globFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { globFiles, matchFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
 import { actuals as coreActuals, engineVersion, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
@@ -116,7 +116,8 @@ async function split(inputs, ctx, base) {
   warnings.push(...restored.warnings);
   core.info(restored.key ? `timing store: restored ${logSafe(restored.key)}` : 'timing store: none restored');
 
-  const timings = await readMatchedFiles(inputs.timings, base, 'timing file');
+  // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
+  const timings = await matchFiles(inputs.timings, base, 'timing file');
   warnings.push(...timings.warnings);
   const found = await discoverTests(inputs, base);
   warnings.push(...found.warnings);

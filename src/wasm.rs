@@ -1,6 +1,10 @@
 //! The wasm-bindgen door: each export deserializes a plain JS object, calls [`crate::api`], and serializes the
 //! result with `Serializer::json_compatible()` (plain objects and arrays, no `Map`s). Errors cross once, here, as a
 //! `JsError` carrying the core's message. Nothing else lives here; the core is tested natively.
+//!
+//! The requests are the fields of [`JsPlanRequest`], [`JsRecordRequest`] and [`JsActualsRequest`] (the shim,
+//! `js/engine.js`, builds them). A report or timing file is `{ name, data }` (bytes, copied in) or, for `plan`,
+//! `{ name, file }`, the index of a [`FileBytes`] passed with the request (already in the module's memory).
 
 use serde::{Deserialize, Serialize};
 use serde_wasm_bindgen::Serializer;
@@ -10,19 +14,69 @@ use crate::api::{self, PlanRequest, RecordRequest, Source};
 use crate::plan::{PlanOptions, RequestedWorkers, Workers};
 use crate::{Error, Granularity};
 
+/// A report or timing file in a request: its bytes inline (`data`, copied into the module), or the index of a
+/// [`FileBytes`] passed next to the request (`file`, already in the module's memory).
 #[derive(Deserialize)]
 struct JsSource {
     name: String,
-    #[serde(with = "serde_bytes")]
+    #[serde(default, with = "serde_bytes")]
+    data: Option<Vec<u8>>,
+    #[serde(default)]
+    file: Option<usize>,
+}
+
+/// The sources of a request, each with its bytes; `files` are the [`FileBytes`] passed with it (each used once).
+fn sources(js: Vec<JsSource>, files: &mut [Option<Vec<u8>>]) -> Result<Vec<Source>, Error> {
+    js.into_iter()
+        .map(|s| {
+            let data = match (s.data, s.file) {
+                (Some(data), None) => data,
+                (None, Some(i)) => files.get_mut(i).and_then(Option::take).ok_or_else(|| {
+                    Error::input(
+                        "timings",
+                        format!("`{}`: file {i} was not passed or is used twice", s.name),
+                    )
+                })?,
+                _ => {
+                    return Err(Error::input(
+                        "timings",
+                        format!("`{}`: give exactly one of `data` and `file`", s.name),
+                    ))
+                }
+            };
+            Ok(Source { name: s.name, data })
+        })
+        .collect()
+}
+
+/// A file's bytes in the module's memory. The shim reads a large report straight into it (`new FileBytes(size)`,
+/// then a view of `size` bytes of `memory` at `ptr()`) and passes it to [`plan`], instead of handing over a JS
+/// buffer that is copied in: on the scale suite's 47 MB that copy took ~35 ms, and the JS buffer ~12k page faults.
+#[wasm_bindgen]
+pub struct FileBytes {
     data: Vec<u8>,
 }
 
-impl From<JsSource> for Source {
-    fn from(s: JsSource) -> Source {
-        Source {
-            name: s.name,
-            data: s.data,
-        }
+#[wasm_bindgen]
+impl FileBytes {
+    /// `len` zero bytes; an error if the module cannot grow that much.
+    #[wasm_bindgen(constructor)]
+    pub fn new(len: usize) -> Result<FileBytes, JsError> {
+        let mut data = Vec::new();
+        data.try_reserve_exact(len)
+            .map_err(|_| js_err(format!("cannot allocate {len} bytes for a file")))?;
+        data.resize(len, 0);
+        Ok(FileBytes { data })
+    }
+
+    /// Where the bytes start in the module's memory.
+    pub fn ptr(&self) -> *const u8 {
+        self.data.as_ptr()
+    }
+
+    /// Keeps the first `len` bytes (the file was shorter when read than when sized).
+    pub fn truncate(&mut self, len: usize) {
+        self.data.truncate(len);
     }
 }
 
@@ -109,7 +163,7 @@ fn parse_granularity(g: Option<&str>) -> Result<Granularity, Error> {
     }
 }
 
-fn plan_request(js: JsPlanRequest) -> Result<PlanRequest, Error> {
+fn plan_request(js: JsPlanRequest, files: &mut [Option<Vec<u8>>]) -> Result<PlanRequest, Error> {
     let granularity = parse_granularity(js.granularity.as_deref())?;
     let max_workers = match js.max_workers {
         Some(m) => count(m, "max-workers")?,
@@ -129,7 +183,7 @@ fn plan_request(js: JsPlanRequest) -> Result<PlanRequest, Error> {
     Ok(PlanRequest {
         tests: js.tests,
         sizes: js.sizes.unwrap_or_default(),
-        timings: js.timings.into_iter().map(Source::from).collect(),
+        timings: sources(js.timings, files)?,
         store: js.store,
         roots: js.roots,
         options,
@@ -158,17 +212,20 @@ fn reserve_heap(input_bytes: usize) {
     drop(std::hint::black_box(block));
 }
 
-/// Splits tests into groups. `request`: see the plan request in the README; returns the plan object.
+/// Splits tests into groups. `request`: a [`JsPlanRequest`]; `files`: the [`FileBytes`] its timing
+/// files refer to by index (they are consumed). Returns the plan object.
 #[wasm_bindgen]
-pub fn plan(request: JsValue) -> Result<JsValue, JsError> {
+pub fn plan(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
+    let mut files: Vec<Option<Vec<u8>>> = files.into_iter().map(|f| Some(f.data)).collect();
     let js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("plan request: {e}")))?;
-    let req = plan_request(js).map_err(js_err)?;
+    let req = plan_request(js, &mut files).map_err(js_err)?;
+    drop(files);
     reserve_heap(
         req.timings.iter().map(|t| t.data.len()).sum::<usize>()
             + req.store.as_ref().map_or(0, Vec::len),
     );
-    let plan = api::plan(&req).map_err(js_err)?;
+    let plan = api::plan_owned(req).map_err(js_err)?;
     plan.serialize(&Serializer::json_compatible())
         .map_err(js_err)
 }
@@ -184,7 +241,7 @@ pub fn record(request: JsValue) -> Result<JsValue, JsError> {
     };
     let req = RecordRequest {
         store: js.store,
-        reports: js.reports.into_iter().map(Source::from).collect(),
+        reports: sources(js.reports, &mut []).map_err(js_err)?,
         roots: js.roots,
         prune_after_runs,
     };
@@ -209,7 +266,7 @@ pub fn actuals(request: JsValue) -> Result<JsValue, JsError> {
     let granularity = parse_granularity(js.granularity.as_deref()).map_err(js_err)?;
     let req = api::ActualsRequest {
         groups: js.groups,
-        reports: js.reports.into_iter().map(Source::from).collect(),
+        reports: sources(js.reports, &mut []).map_err(js_err)?,
         roots: js.roots,
         granularity,
     };

@@ -1,6 +1,8 @@
 // engine.js: the wasm door (from js/, loading ../pkg), error translation and the last-resort splitter.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../js/inputs.js';
 
@@ -35,6 +37,43 @@ test('the core answers: version, plan, record', { skip }, () => {
   assert.equal(recorded.summary.runs, 1);
   const replanned = engine.plan(request({ store: new TextEncoder().encode(recorded.store) }));
   assert.equal(replanned.estimated_tests, 3);
+});
+
+test('timing files given by path are read into the core and plan exactly as the same bytes given inline', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
+  try {
+    // Two reports (one of them larger than a wasm page) and one JSON file.
+    const cases = (file, n, secs) =>
+      Array.from({ length: n }, (_, i) => `<testcase file="${file}" classname="${file.replace('.py', '')}" name="t${i}" time="${secs}"/>`).join('');
+    const texts = {
+      'r1.xml': `<testsuite>${cases('a.py', 1500, 0.5)}${cases('b.py', 3, 1)}</testsuite>`,
+      'r2.xml': `<testsuite>${cases('c.py', 2, 7)}</testsuite>`,
+      'd.json': '{"d.py::t": 3, "a.py::t1": 99}',
+    };
+    for (const [name, text] of Object.entries(texts)) writeFileSync(path.join(dir, name), text);
+    assert.ok(texts['r1.xml'].length > 65536);
+    const inline = Object.entries(texts).map(([name, text]) => ({ name, data: new TextEncoder().encode(text) }));
+    const byPath = Object.keys(texts).map((name) => ({ name, path: path.join(dir, name) }));
+    const a = engine.plan(request({ timings: inline }));
+    const b = engine.plan(request({ timings: byPath }));
+    assert.deepEqual(b, a);
+    assert.equal(a.estimated_tests, 0);
+    // A path that cannot be read is left out with a warning; the rest still counts.
+    const missing = engine.plan(request({ timings: [...byPath, { name: 'gone.xml', path: path.join(dir, 'gone.xml') }] }));
+    assert.match(missing.warnings[0], /^timing file "gone\.xml" could not be read: ENOENT/);
+    assert.deepEqual(missing.groups, a.groups);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a timing file must come with its bytes: inline data or a file passed with the request', { skip }, () => {
+  for (const timing of [{ name: 'x.xml' }, { name: 'x.xml', file: 0 }]) {
+    assert.throws(
+      () => engine.plan(request({ timings: [timing] })),
+      (e) => e instanceof InputError && e.input === 'timings' && /`x\.xml`/.test(e.message),
+    );
+  }
 });
 
 test('actuals: each group of a plan measured from the run\'s reports in one call', { skip }, () => {
