@@ -132,6 +132,20 @@ impl TestKey {
         TestKey { file, id: full }
     }
 
+    /// Whether `TestKey::from_id(id, &[]).file == file`, without building the key when the id's file part is
+    /// already a clean relative path (then it is its own normal form): the store asks this for every test it
+    /// writes.
+    pub fn default_file_is(id: &str, file: &str) -> bool {
+        let part = match id.find("::") {
+            Some(i) if id[..i].contains(['/', '\\', '.']) => &id[..i],
+            _ => id,
+        };
+        if is_clean_relative(part) {
+            return part == file;
+        }
+        TestKey::from_id(id, &[]).file == file
+    }
+
     /// The form under which a test's time is stored and looked up, the same for an id read from a report and an id
     /// discovered for a plan (so that one finds the other):
     ///
@@ -1733,6 +1747,29 @@ mod tests {
                 (path.to_string(), class.to_string()),
                 "{cls}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The store's shortcut agrees with building the key, for ids made of path-ish pieces (separators, dots,
+        /// drive letters, `::`) and for files equal to, or one piece off, the id's file part.
+        #[test]
+        fn default_file_is_agrees_with_from_id(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "b.py", "/", "\\", ".", "..", "./", "//", "::", "C:", "t", " "]),
+                0..10,
+            ),
+            which in 0usize..3,
+        ) {
+            let id: String = pieces.concat();
+            let default = TestKey::from_id(&id, &[]).file;
+            let file = match which {
+                0 => default.clone(),
+                1 => id.split("::").next().unwrap_or_default().to_string(),
+                _ => format!("{default}x"),
+            };
+            proptest::prop_assert_eq!(TestKey::default_file_is(&id, &file), default == file, "id {:?} file {:?}", id, file);
         }
     }
 }
