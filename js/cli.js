@@ -16,7 +16,7 @@ import {
   parseWorkers,
   MAX_MATRIX,
 } from './inputs.js';
-import { bytesOf, globFiles, matchFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { bytesOf, globFiles, matchFiles, readTestList, testSizes } from './discover.js';
 import { engineVersion, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
@@ -252,7 +252,7 @@ async function record(args, out) {
   for (const p of positionals) {
     if (!isGlob(p) && !existsSync(p)) throw new UsageError(`report ${JSON.stringify(p)}: no such file`);
   }
-  const reports = await withoutActionsDebug(() => readMatchedFiles(positionals, cwd, 'report'));
+  const reports = await withoutActionsDebug(() => matchFiles(positionals, cwd, 'report'));
   reports.warnings.forEach(warn);
   if (reports.files.length === 0) throw new UsageError('no report to record');
   const store = existsSync(values.store) ? readOptional(values.store, '--store') : null;

@@ -143,7 +143,7 @@ export function bytesOf(buffer) {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** How many report or timing files are looked at (and read) at once. */
+/** How many report or timing files are looked at at once. */
 const READ_CONCURRENCY = 8;
 
 /**
@@ -156,8 +156,7 @@ async function overMatched(patterns, base, what, each) {
   if (patterns.length > 0 && names.length === 0) {
     warnings.push(`no ${what} matched ${patterns.map((p) => JSON.stringify(p)).join(', ')}`);
   }
-  // One after another, each large report waited for its own chunked reads (47 MB in 8 files: ~80 ms in a row,
-  // ~50 ms this way); all at once could run out of file descriptors.
+  // A few at a time (the file system answers in parallel); all at once could run out of file descriptors.
   const results = new Array(names.length);
   let next = 0;
   const worker = async () => {
@@ -176,42 +175,28 @@ async function overMatched(patterns, base, what, each) {
   return { files, warnings };
 }
 
-/** The size check every matched file passes: a warning for one that is missing or too large, else null. */
-async function sizeProblem(name, full, what) {
+/** The size check every matched file passes: { warning } for one that is missing or too large, else { size }. */
+async function sized(name, full, what) {
   try {
     const info = await stat(full);
     if (info.size > MAX_FILE_BYTES) {
-      return `${what} ${JSON.stringify(name)} skipped: ${info.size} bytes, over ${MAX_FILE_BYTES}`;
+      return { warning: `${what} ${JSON.stringify(name)} skipped: ${info.size} bytes, over ${MAX_FILE_BYTES}` };
     }
-    return null;
+    return { size: info.size };
   } catch (error) {
-    return `${what} ${JSON.stringify(name)} could not be read: ${error.message}`;
+    return { warning: `${what} ${JSON.stringify(name)} could not be read: ${error.message}` };
   }
 }
 
 /**
- * Report or timing files matched by the globs, as [{ name, data }] with name relative to `base`. A file that
- * cannot be read, or is larger than MAX_FILE_BYTES, becomes a warning. Returns { files, warnings }.
- */
-export async function readMatchedFiles(patterns, base, what) {
-  return overMatched(patterns, base, what, async (name, full) => {
-    const problem = await sizeProblem(name, full, what);
-    if (problem !== null) return { warning: problem };
-    try {
-      return { file: { name, data: bytesOf(await readFile(full)) } };
-    } catch (error) {
-      return { warning: `${what} ${JSON.stringify(name)} could not be read: ${error.message}` };
-    }
-  });
-}
-
-/**
- * Like readMatchedFiles, but without reading: [{ name, path }] (path absolute) for the core to read itself (see
- * js/engine.js plan: a large report goes straight into the core's memory).
+ * Report or timing files matched by the globs, as [{ name, path, size }]: name relative to `base`, path absolute,
+ * size when matched. They are not read here: the core reads them straight into its memory (js/engine.js), so a
+ * large report is never copied through a JS buffer. A file that is missing or larger than MAX_FILE_BYTES becomes a
+ * warning. Returns { files, warnings }.
  */
 export async function matchFiles(patterns, base, what) {
   return overMatched(patterns, base, what, async (name, full) => {
-    const problem = await sizeProblem(name, full, what);
-    return problem !== null ? { warning: problem } : { file: { name, path: full } };
+    const checked = await sized(name, full, what);
+    return checked.warning !== undefined ? checked : { file: { name, path: full, size: checked.size } };
   });
 }

@@ -113,43 +113,64 @@ function readIntoCore(file) {
 }
 
 /**
- * Plans a split; `request` as in the wasm contract, except that a timing file may be given as { name, path } as well
- * as { name, data }: the core reads a path straight into its memory (no JS copy of a large report). A path that
- * cannot be read is left out with a warning in the plan. Returns the plan object.
+ * Report or timing files for a core call: { name, data } entries pass as they are; { name, path } entries are read
+ * straight into the core's memory (no JS copy of a large report) and become { name, file: index into `files` }. A
+ * path that cannot be read is left out, with a message in `unread`.
  */
-export function plan(request) {
-  loadEngine();
+function intoCore(entries, what) {
   const files = [];
-  const timings = [];
+  const sources = [];
   const unread = [];
-  for (const t of request.timings ?? []) {
-    if (t.path === undefined) {
-      timings.push(t);
+  for (const e of entries ?? []) {
+    if (e.path === undefined) {
+      sources.push(e);
       continue;
     }
     try {
-      files.push(readIntoCore(t.path));
-      timings.push({ name: t.name, file: files.length - 1 });
+      files.push(readIntoCore(e.path));
+      sources.push({ name: e.name, file: files.length - 1 });
     } catch (error) {
-      unread.push(`timing file ${JSON.stringify(t.name)} could not be read: ${error.message}`);
+      unread.push(`${what} ${JSON.stringify(e.name)} could not be read: ${error.message}`);
     }
   }
-  const result = call('plan', (r) => wasmPlan(r, files), { ...request, timings });
+  return { sources, files, unread };
+}
+
+/**
+ * Plans a split; `request` as in the wasm contract, except that a timing file may be given as { name, path } as well
+ * as { name, data } (see intoCore). A path that cannot be read is left out with a warning in the plan. Returns the
+ * plan object.
+ */
+export function plan(request) {
+  loadEngine();
+  const { sources, files, unread } = intoCore(request.timings, 'timing file');
+  const result = call('plan', (r) => wasmPlan(r, files), { ...request, timings: sources });
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
   return result;
 }
 
-/** Merges reports into a store; returns { store, summary }. */
+/**
+ * Merges reports into a store; a report may be { name, data } or { name, path } (see intoCore; one that cannot be
+ * read is left out with a warning in the summary). Returns { store, summary }.
+ */
 export function record(request) {
-  return call('record', wasmRecord, request);
+  loadEngine();
+  const { sources, files, unread } = intoCore(request.reports, 'report');
+  const result = call('record', (r) => wasmRecord(r, files), { ...request, reports: sources });
+  if (unread.length > 0) result.summary.warnings = [...unread, ...(result.summary.warnings ?? [])];
+  return result;
 }
 
 /**
- * Each group's time in the run that executed a plan: `request` = { groups: string[][], reports: [{ name, data }],
+ * Each group's time in the run that executed a plan: `request` = { groups: string[][], reports: [{ name, data } or
+ * { name, path }],
  * roots, granularity }. Returns [{ seconds, missing }], one per group, in order.
  */
 export function actuals(request) {
-  return call('actuals', wasmActuals, request);
+  loadEngine();
+  // A report that cannot be read counts as absent: its tests become `missing` (record says why).
+  const { sources, files } = intoCore(request.reports, 'report');
+  return call('actuals', (r) => wasmActuals(r, files), { ...request, reports: sources });
 }
 
 /**

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
-import { globFiles, matchFiles, readMatchedFiles, readTestList, testSizes } from './discover.js';
+import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
 import { actuals as coreActuals, engineVersion, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
@@ -297,7 +297,8 @@ export function compareWithPlan(plan, reports, roots) {
 async function recordRun(inputs, ctx, base) {
   const warnings = [];
   const roots = [...new Set([base, ctx.workspace])];
-  const reports = await readMatchedFiles(inputs.reports, base, 'report');
+  // Matched, not read: the core reads them straight into its memory (js/engine.js).
+  const reports = await matchFiles(inputs.reports, base, 'report');
   warnings.push(...reports.warnings);
   const emptyOutputs = () => {
     core.setOutput('recorded', '0');
@@ -313,7 +314,7 @@ async function recordRun(inputs, ctx, base) {
     return;
   }
   core.info(`reports: ${reports.files.length}`);
-  for (const r of reports.files) core.info(logLine('  - ', `${r.name} (${r.data.length} bytes)`));
+  for (const r of reports.files) core.info(logLine('  - ', `${r.name} (${r.size} bytes)`));
 
   const restored = await restoreStoreSafely(inputs.cacheKey);
   warnings.push(...restored.warnings);

@@ -25,22 +25,20 @@ struct JsSource {
     file: Option<usize>,
 }
 
-/// The sources of a request, each with its bytes; `files` are the [`FileBytes`] passed with it (each used once).
-fn sources(js: Vec<JsSource>, files: &mut [Option<Vec<u8>>]) -> Result<Vec<Source>, Error> {
+/// The sources of a request, each with its bytes; `files` are the [`FileBytes`] passed with it (each used once). A
+/// source without bytes is the shim's mistake, not the user's: a plain error, not an input error.
+fn sources(js: Vec<JsSource>, files: &mut [Option<Vec<u8>>]) -> Result<Vec<Source>, String> {
     js.into_iter()
         .map(|s| {
             let data = match (s.data, s.file) {
                 (Some(data), None) => data,
                 (None, Some(i)) => files.get_mut(i).and_then(Option::take).ok_or_else(|| {
-                    Error::input(
-                        "timings",
-                        format!("`{}`: file {i} was not passed or is used twice", s.name),
-                    )
+                    format!("`{}`: file {i} was not passed or is used twice", s.name)
                 })?,
                 _ => {
-                    return Err(Error::input(
-                        "timings",
-                        format!("`{}`: give exactly one of `data` and `file`", s.name),
+                    return Err(format!(
+                        "`{}`: give exactly one of `data` and `file`",
+                        s.name
                     ))
                 }
             };
@@ -163,7 +161,7 @@ fn parse_granularity(g: Option<&str>) -> Result<Granularity, Error> {
     }
 }
 
-fn plan_request(js: JsPlanRequest, files: &mut [Option<Vec<u8>>]) -> Result<PlanRequest, Error> {
+fn plan_request(js: JsPlanRequest, timings: Vec<Source>) -> Result<PlanRequest, Error> {
     let granularity = parse_granularity(js.granularity.as_deref())?;
     let max_workers = match js.max_workers {
         Some(m) => count(m, "max-workers")?,
@@ -183,7 +181,7 @@ fn plan_request(js: JsPlanRequest, files: &mut [Option<Vec<u8>>]) -> Result<Plan
     Ok(PlanRequest {
         tests: js.tests,
         sizes: js.sizes.unwrap_or_default(),
-        timings: sources(js.timings, files)?,
+        timings,
         store: js.store,
         roots: js.roots,
         options,
@@ -216,10 +214,12 @@ fn reserve_heap(input_bytes: usize) {
 /// files refer to by index (they are consumed). Returns the plan object.
 #[wasm_bindgen]
 pub fn plan(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
-    let mut files: Vec<Option<Vec<u8>>> = files.into_iter().map(|f| Some(f.data)).collect();
-    let js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
+    let mut files = taken(files);
+    let mut js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("plan request: {e}")))?;
-    let req = plan_request(js, &mut files).map_err(js_err)?;
+    let timings = sources(std::mem::take(&mut js.timings), &mut files)
+        .map_err(|e| js_err(format!("plan request: {e}")))?;
+    let req = plan_request(js, timings).map_err(js_err)?;
     drop(files);
     reserve_heap(
         req.timings.iter().map(|t| t.data.len()).sum::<usize>()
@@ -230,9 +230,16 @@ pub fn plan(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError>
         .map_err(js_err)
 }
 
-/// Merges one run's reports into the timing store; returns `{ store, summary }`.
+/// The [`FileBytes`] passed with a request, each to be taken once by [`sources`].
+fn taken(files: Vec<FileBytes>) -> Vec<Option<Vec<u8>>> {
+    files.into_iter().map(|f| Some(f.data)).collect()
+}
+
+/// Merges one run's reports into the timing store; `files`: the [`FileBytes`] its reports refer to by index.
+/// Returns `{ store, summary }`.
 #[wasm_bindgen]
-pub fn record(request: JsValue) -> Result<JsValue, JsError> {
+pub fn record(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
+    let mut files = taken(files);
     let js: JsRecordRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("record request: {e}")))?;
     let prune_after_runs = match js.prune_after_runs {
@@ -241,7 +248,7 @@ pub fn record(request: JsValue) -> Result<JsValue, JsError> {
     };
     let req = RecordRequest {
         store: js.store,
-        reports: sources(js.reports, &mut []).map_err(js_err)?,
+        reports: sources(js.reports, &mut files).map_err(js_err)?,
         roots: js.roots,
         prune_after_runs,
     };
@@ -258,15 +265,17 @@ pub fn record(request: JsValue) -> Result<JsValue, JsError> {
     .map_err(js_err)
 }
 
-/// Each group's time in the run that executed the plan, from that run's reports: `[{ seconds, missing }]`.
+/// Each group's time in the run that executed the plan, from that run's reports (`files`: the [`FileBytes`] they
+/// refer to by index): `[{ seconds, missing }]`.
 #[wasm_bindgen]
-pub fn actuals(request: JsValue) -> Result<JsValue, JsError> {
+pub fn actuals(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
+    let mut files = taken(files);
     let js: JsActualsRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("actuals request: {e}")))?;
     let granularity = parse_granularity(js.granularity.as_deref()).map_err(js_err)?;
     let req = api::ActualsRequest {
         groups: js.groups,
-        reports: sources(js.reports, &mut []).map_err(js_err)?,
+        reports: sources(js.reports, &mut files).map_err(js_err)?,
         roots: js.roots,
         granularity,
     };

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import {
   anchorPatterns,
   globFiles,
+  matchFiles,
   normalizeId,
   parseTestList,
-  readMatchedFiles,
   testSizes,
 } from '../../js/discover.js';
 
@@ -105,20 +105,20 @@ test('globs: files only, relative with /, sorted by code point, negation, no dup
   }
 });
 
-test('report files: bytes with relative names; nothing matched is a warning', async () => {
+test('report files: relative names, absolute paths and sizes, not read; nothing matched is a warning', async () => {
   const dir = tree({ 'reports/1/junit.xml': '<testsuites/>', 'reports/2/junit.xml': '<testsuite/>' });
   try {
-    const read = await readMatchedFiles(['reports/**/*.xml'], dir, 'report');
+    const found = await matchFiles(['reports/**/*.xml'], dir, 'report');
     assert.deepEqual(
-      read.files.map((f) => [f.name, Buffer.from(f.data).toString()]),
+      found.files.map((f) => [f.name, f.path, f.size]),
       [
-        ['reports/1/junit.xml', '<testsuites/>'],
-        ['reports/2/junit.xml', '<testsuite/>'],
+        ['reports/1/junit.xml', path.join(dir, 'reports/1/junit.xml'), 13],
+        ['reports/2/junit.xml', path.join(dir, 'reports/2/junit.xml'), 12],
       ],
     );
-    assert.ok(read.files.every((f) => f.data instanceof Uint8Array));
-    assert.deepEqual(read.warnings, []);
-    const none = await readMatchedFiles(['nope/*.xml'], dir, 'timing file');
+    assert.ok(found.files.every((f) => f.data === undefined));
+    assert.deepEqual(found.warnings, []);
+    const none = await matchFiles(['nope/*.xml'], dir, 'timing file');
     assert.deepEqual(none.files, []);
     assert.deepEqual(none.warnings, ['no timing file matched "nope/*.xml"']);
   } finally {

@@ -67,12 +67,33 @@ test('timing files given by path are read into the core and plan exactly as the 
   }
 });
 
-test('a timing file must come with its bytes: inline data or a file passed with the request', { skip }, () => {
+test('a file must come with its bytes: inline data or a FileBytes passed with the request (a shim error)', { skip }, () => {
   for (const timing of [{ name: 'x.xml' }, { name: 'x.xml', file: 0 }]) {
     assert.throws(
       () => engine.plan(request({ timings: [timing] })),
-      (e) => e instanceof InputError && e.input === 'timings' && /`x\.xml`/.test(e.message),
+      (e) => e instanceof engine.EngineError && e.operation === 'plan' && /plan request: `x\.xml`/.test(e.message),
     );
+  }
+});
+
+test('reports given by path are recorded and measured exactly as the same bytes given inline', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
+  try {
+    const text = '<testsuite><testcase file="a.py" classname="a" name="t" time="2.5"/>' +
+      '<testcase file="b.py" classname="b" name="t" time="1"/></testsuite>';
+    writeFileSync(path.join(dir, 'r.xml'), text);
+    const inline = [{ name: 'r.xml', data: new TextEncoder().encode(text) }];
+    const byPath = [{ name: 'r.xml', path: path.join(dir, 'r.xml') }];
+    const rec = (reports) => engine.record({ store: null, reports, roots: [], prune_after_runs: 30 });
+    assert.deepEqual(rec(byPath), rec(inline));
+    const gone = rec([...byPath, { name: 'gone.xml', path: path.join(dir, 'gone.xml') }]);
+    assert.match(gone.summary.warnings[0], /^report "gone\.xml" could not be read: ENOENT/);
+    assert.equal(gone.store, rec(inline).store);
+    const act = (reports) => engine.actuals({ groups: [['a.py'], ['b.py']], reports, roots: [], granularity: 'file' });
+    assert.deepEqual(act(byPath), act(inline));
+    assert.deepEqual(act(byPath), [{ seconds: 2.5, missing: 0 }, { seconds: 1, missing: 0 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
