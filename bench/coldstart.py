@@ -19,11 +19,12 @@ TINY = {"tests/test_a.py::test_one": 1.0, "tests/test_b.py::test_two": 2.0, "tes
 
 
 def dist_size(dist: Path) -> dict:
-    """Total bytes of dist/ (every file, recursively) and of its .wasm files, with the file list."""
+    """Total bytes of dist/ (every file, recursively) and of its wasm module (`.wasm`, or `.wasm.br` as shipped
+    brotli-compressed since 2026-11-27), with the file list."""
     files = sorted(p for p in dist.rglob("*") if p.is_file())
     return {
         "bytes": sum(p.stat().st_size for p in files),
-        "wasm_bytes": sum(p.stat().st_size for p in files if p.suffix == ".wasm"),
+        "wasm_bytes": sum(p.stat().st_size for p in files if p.name.endswith((".wasm", ".wasm.br"))),
         "files": {str(p.relative_to(dist)): p.stat().st_size for p in files},
     }
 
