@@ -284,19 +284,24 @@ test('past the output limit with a cache: the plan goes to the cache, every work
   }
 });
 
-test('a bundle whose wasm is missing still plans every test once (last-resort splitter) and says so', { skip }, () => {
+/**
+ * Runs dist/index.js copied alone into a directory (no ../pkg/ next to it), with `wasmBr` as its
+ * timeshard_bg.wasm.br (none when null), on the example suite with 3 workers: the engine cannot load, so the
+ * last-resort splitter must still plan every test once, with a warning that matches `why`.
+ */
+function degradedRun(wasmBr, why) {
   const ws = exampleWorkspace();
   const lonely = tempTree();
   try {
-    // dist/index.js alone in a directory: neither ./timeshard_bg.wasm.br nor ../pkg/ exists next to it.
     cpSync(DIST_INDEX, path.join(lonely, 'action', 'index.js'));
     cpSync(path.join(ROOT, 'dist', 'package.json'), path.join(lonely, 'action', 'package.json'));
+    if (wasmBr !== null) writeFileSync(path.join(lonely, 'action', 'timeshard_bg.wasm.br'), wasmBr);
     const run = runAction(
       { tests: 'examples/node-suite/test/**/*.test.mjs', workers: '3' },
       { cwd: ws, script: path.join(lonely, 'action', 'index.js') },
     );
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /::warning::timeshard core, load: timeshard_bg\.wasm not found/);
+    assert.match(run.stdout, why);
     assert.match(run.stdout, /splitting by file size without the core/);
     const matrix = JSON.parse(run.outputs.matrix);
     assert.equal(matrix.include.length, 3);
@@ -305,29 +310,14 @@ test('a bundle whose wasm is missing still plans every test once (last-resort sp
     removeTree(ws);
     removeTree(lonely);
   }
+}
+
+test('a bundle whose wasm is missing still plans every test once (last-resort splitter) and says so', { skip }, () => {
+  degradedRun(null, /::warning::timeshard core, load: timeshard_bg\.wasm not found/);
 });
 
 test('a bundle whose compressed wasm is corrupt degrades the same way and names the file', { skip }, () => {
-  const ws = exampleWorkspace();
-  const lonely = tempTree();
-  try {
-    // A truncated download: the .br file is there but does not inflate.
-    cpSync(DIST_INDEX, path.join(lonely, 'action', 'index.js'));
-    cpSync(path.join(ROOT, 'dist', 'package.json'), path.join(lonely, 'action', 'package.json'));
-    const br = readFileSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm.br'));
-    writeFileSync(path.join(lonely, 'action', 'timeshard_bg.wasm.br'), br.subarray(0, br.length >> 1));
-    const run = runAction(
-      { tests: 'examples/node-suite/test/**/*.test.mjs', workers: '3' },
-      { cwd: ws, script: path.join(lonely, 'action', 'index.js') },
-    );
-    assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /::warning::timeshard core, load: \S*timeshard_bg\.wasm\.br is not a brotli-compressed module/);
-    assert.match(run.stdout, /splitting by file size without the core/);
-    const matrix = JSON.parse(run.outputs.matrix);
-    assert.equal(matrix.include.length, 3);
-    assert.deepEqual(matrix.include.flatMap((e) => shellWords(e.tests)).sort(), exampleFiles());
-  } finally {
-    removeTree(ws);
-    removeTree(lonely);
-  }
+  // A truncated download: the .br file is there but does not inflate.
+  const br = readFileSync(path.join(ROOT, 'dist', 'timeshard_bg.wasm.br'));
+  degradedRun(br.subarray(0, br.length >> 1), /::warning::timeshard core, load: \S*timeshard_bg\.wasm\.br is not a brotli-compressed module/);
 });
