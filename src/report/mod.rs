@@ -1013,6 +1013,31 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_the_ids_prefix_is_kept_on_the_side() {
+        // No parser builds such a key, but `Samples` must not lose or mangle one.
+        let mut samples = Samples::new();
+        let mut w = Warnings::new("c");
+        let odd = TestKey {
+            file: "x.py".to_string(),
+            id: "a.py::t".to_string(),
+        };
+        samples.add(odd.clone(), 1.0, &mut w, &mut String::new);
+        samples.add(
+            TestKey::from_id("b.py::t", &[]),
+            2.0,
+            &mut w,
+            &mut String::new,
+        );
+        samples.add(odd.clone(), 0.5, &mut w, &mut String::new);
+        assert_eq!((samples.file(0), samples.id(0)), ("x.py", "a.py::t"));
+        assert_eq!((samples.file(1), samples.id(1)), ("b.py", "b.py::t"));
+        let got = samples.finish();
+        assert_eq!(got[0].key, odd);
+        assert_eq!(got[0].seconds, 1.5);
+        assert_eq!(got[1].key.file, "b.py");
+    }
+
+    #[test]
     fn hash_collisions_keep_ids_apart() {
         let mut samples = Samples::with_hash(|_| 7);
         let mut w = Warnings::new("c");
