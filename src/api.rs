@@ -18,7 +18,7 @@ use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, ParseOptions, Sample, Samples};
 use crate::store::{RecordOptions, Store};
-use crate::test_id::{unit_id_of, TestKey};
+use crate::test_id::{unit_id_of, IdRef, TestKey};
 use crate::{Granularity, Result};
 
 /// A named file's bytes: a report, a timing file.
@@ -344,16 +344,16 @@ fn unit_totals(known: Vec<KnownRef<'_>>, g: Granularity) -> Vec<Sample> {
         Passed(usize),
     }
     let mut slots: Vec<Slot> = Vec::new();
-    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut index: FxHashMap<IdRef<'_>, usize> = FxHashMap::default();
     // The previous sample's unit and slot: a report lists a file's tests together, so most samples hit it and
     // skip hashing their unit.
-    let mut last: Option<(&str, usize)> = None;
+    let mut last: Option<(IdRef<'_>, usize)> = None;
     for (i, s) in known.iter().enumerate() {
         if !s.seconds.is_finite() || s.seconds < 0.0 {
             slots.push(Slot::Passed(i));
             continue;
         }
-        let unit = unit_id_of(s.file, s.id, g);
+        let unit = IdRef(unit_id_of(s.file, s.id, g));
         let slot = match last {
             Some((u, slot)) if u == unit => slot,
             _ => *index.entry(unit).or_insert_with(|| {
@@ -367,7 +367,7 @@ fn unit_totals(known: Vec<KnownRef<'_>>, g: Granularity) -> Vec<Sample> {
         };
         last = Some((unit, slot));
         if let Some(Slot::Unit { exact, finer, .. }) = slots.get_mut(slot) {
-            if unit == s.id {
+            if unit == IdRef(s.id) {
                 *exact = Some(s.seconds);
             } else {
                 *finer += s.seconds;
@@ -496,19 +496,19 @@ fn units_to_split(
             // comparing whole (file, id) pairs re-compares the long shared file over and over. A unit is distinct
             // by (file, id); after sorting, a file's repeated units sit next to each other and are dropped, so no
             // index is needed.
-            let mut files: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+            let mut files: FxHashMap<IdRef<'_>, Vec<IdRef<'_>>> = FxHashMap::default();
             for s in known {
                 files
-                    .entry(s.key.file.as_str())
+                    .entry(IdRef(&s.key.file))
                     .or_default()
-                    .push(s.key.unit_id(g));
+                    .push(IdRef(s.key.unit_id(g)));
             }
-            let mut files: Vec<(&str, Vec<&str>)> = files.into_iter().collect();
-            files.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            for (file, mut ids) in files {
+            let mut files: Vec<(IdRef<'_>, Vec<IdRef<'_>>)> = files.into_iter().collect();
+            files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (IdRef(file), mut ids) in files {
                 ids.sort_unstable();
                 ids.dedup();
-                for id in ids {
+                for IdRef(id) in ids {
                     let unit = TestKey {
                         file: file.to_string(),
                         id: id.to_string(),

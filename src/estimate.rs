@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::report::Sample;
-use crate::test_id::{reconcile_roots, Granularity, TestKey};
+use crate::test_id::{reconcile_roots, Granularity, IdRef, TestKey};
 
 /// The smallest duration handed out (1 µs): a recorded 0 becomes this, so every test still weighs something. It is
 /// kept far below any real time on purpose: a 1 ms floor lifted real sub-millisecond tests (372 of FreeCol's 823
@@ -179,12 +179,13 @@ pub fn estimate_with(
     // Known timings summed up to the units' granularity. A record exactly at the unit's level wins over the sum of
     // finer ones for the same unit (two sources measuring the same thing must not add up).
     // A hash map (never iterated in hash order: the neighbour pool below is sorted by id).
-    let mut agg: FxHashMap<&str, Agg<'_>> =
+    // Keyed by `IdRef`: 200k lookups of long ids that share their file's prefix (see `IdRef`).
+    let mut agg: FxHashMap<IdRef<'_>, Agg<'_>> =
         FxHashMap::with_capacity_and_hasher(known.len(), Default::default());
     for (key, secs) in &known {
         let unit_id = key.unit_id(g);
         let exact = unit_id == key.id;
-        let a = agg.entry(unit_id).or_insert_with(|| Agg {
+        let a = agg.entry(IdRef(unit_id)).or_insert_with(|| Agg {
             file: &key.file,
             exact: None,
             finer: 0.0,
@@ -201,7 +202,7 @@ pub fn estimate_with(
     let mut basis = vec![Basis::Equal; n];
     let mut done = vec![false; n];
     for (i, u) in units.iter().enumerate() {
-        if let Some(a) = agg.get(u.id.as_str()) {
+        if let Some(a) = agg.get(&IdRef(&u.id)) {
             seconds[i] = a.value();
             basis[i] = Basis::Recorded;
             done[i] = true;
@@ -225,7 +226,7 @@ pub fn estimate_with(
             }
             // The nearest (longest) ancestor with a record.
             if let Some(p) = ancestors(u)
-                .filter(|p| agg.contains_key(*p) && !recorded_ancestors.contains(p))
+                .filter(|p| agg.contains_key(&IdRef(p)) && !recorded_ancestors.contains(p))
                 .last()
             {
                 shares.entry(p).or_default().push(i);
@@ -238,7 +239,7 @@ pub fn estimate_with(
                 .filter_map(|&i| units.get(i))
                 .map(|u| u.id.as_str())
                 .collect();
-            let v = agg.get(*p).map_or(0.0, Agg::value) / distinct.len().max(1) as f64;
+            let v = agg.get(&IdRef(p)).map_or(0.0, Agg::value) / distinct.len().max(1) as f64;
             for &i in members {
                 seconds[i] = v;
                 basis[i] = Basis::FileShare;
@@ -255,8 +256,8 @@ pub fn estimate_with(
         let coarse: FxHashSet<&str> = units.iter().flat_map(ancestors).collect();
         pool.extend(
             agg.iter()
-                .filter(|(id, _)| !coarse.contains(*id))
-                .map(|(id, a)| (a.file, *id, a.value())),
+                .filter(|(id, _)| !coarse.contains(id.0))
+                .map(|(id, a)| (a.file, id.0, a.value())),
         );
         // Ids are unique keys, so this order is total and independent of the hash map's.
         pool.sort_unstable_by(|a, b| a.1.cmp(b.1));
