@@ -1,7 +1,8 @@
-//! JUnit XML: inputs are routed to the XML reader (a leading `<` is added when missing).
+//! JUnit XML: inputs are routed to the XML reader (a leading `<` is added when missing). The reader's lane for runs
+//! of `<testcase …/>` must give exactly what quick-xml's general path gives.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use timeshard::report::{parse, Format, ParseOptions};
+use timeshard::report::{junit_paths_agree, parse, Format, ParseOptions};
 
 mod common;
 
@@ -11,4 +12,9 @@ fuzz_target!(|data: &[u8]| {
         &parse("junit.xml", &xml, &ParseOptions::default()),
         Some(&[Format::JUnit]),
     );
+    if let Ok(text) = std::str::from_utf8(&xml) {
+        if let Err(diff) = junit_paths_agree(text) {
+            panic!("the fast lane and the general path differ:\n{diff}");
+        }
+    }
 });

@@ -129,10 +129,24 @@ struct Parser<'t, 'w> {
     /// The open case has no `time` / has a `<skipped>` child.
     case_no_time: bool,
     case_skipped: bool,
+    /// Cases read by [`Parser::empty_cases`] (tests check that the lane is taken).
+    fast_cases: usize,
 }
 
 /// Reads a JUnit XML report.
 pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Samples> {
+    parse_with(text, roots, w, true, &mut 0)
+}
+
+/// [`parse`], with or without the lane for runs of `<testcase …/>` ([`Parser::empty_cases`]), adding to
+/// `fast_cases` the number of cases that lane read (tests and the junit fuzz target compare both ways).
+fn parse_with(
+    text: &str,
+    roots: &[String],
+    w: &mut Warnings,
+    fast: bool,
+    fast_cases: &mut usize,
+) -> Result<Samples> {
     let mut p = Parser {
         roots,
         w,
@@ -152,6 +166,7 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Sa
         chain: String::new(),
         case_no_time: false,
         case_skipped: false,
+        fast_cases: 0,
     };
     // Events borrow from `text` (no copy of each tag into a buffer).
     let mut reader = Reader::from_str(text);
@@ -161,9 +176,24 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Sa
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         match reader.read_event() {
-            Ok(Event::Start(e)) => p.open(&e, pos, false)?,
-            Ok(Event::Empty(e)) => p.open(&e, pos, true)?,
-            Ok(Event::End(_)) => p.close(),
+            Ok(Event::Start(e)) => {
+                p.open(&e, pos, false)?;
+                if fast {
+                    p.empty_cases(text, &mut reader)?;
+                }
+            }
+            Ok(Event::Empty(e)) => {
+                p.open(&e, pos, true)?;
+                if fast {
+                    p.empty_cases(text, &mut reader)?;
+                }
+            }
+            Ok(Event::End(_)) => {
+                p.close();
+                if fast {
+                    p.empty_cases(text, &mut reader)?;
+                }
+            }
             Ok(Event::DocType(d)) => {
                 let d: &str = d.as_ref();
                 if contains_ignore_case(d, "<!ENTITY") {
@@ -199,7 +229,34 @@ pub(crate) fn parse(text: &str, roots: &[String], w: &mut Warnings) -> Result<Sa
             }
         }
     }
+    *fast_cases += p.fast_cases;
     p.finish()
+}
+
+/// Reads `text` both ways (with and without [`Parser::empty_cases`]) and says how the results differ, if they do:
+/// ids, files, seconds (bit for bit), warnings, or the error. `Ok` holds how many cases the fast lane read.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn paths_agree(text: &str, roots: &[String]) -> std::result::Result<usize, String> {
+    type Outcome = std::result::Result<(Vec<(String, String, u64)>, Vec<String>, usize), String>;
+    let read = |fast: bool| -> Outcome {
+        let mut w = Warnings::new("junit.xml");
+        let mut fast_cases = 0;
+        let samples =
+            parse_with(text, roots, &mut w, fast, &mut fast_cases).map_err(|e| e.to_string())?;
+        let rows = (0..samples.len())
+            .map(|i| {
+                let secs = samples.seconds(i).to_bits();
+                (samples.id(i).to_string(), samples.file(i).to_string(), secs)
+            })
+            .collect();
+        Ok((rows, w.finish(), fast_cases))
+    };
+    let (fast, general) = (read(true), read(false));
+    match (&fast, &general) {
+        (Ok((a, wa, n)), Ok((b, wb, _))) if a == b && wa == wb => Ok(*n),
+        (Err(a), Err(b)) if a == b => Ok(0),
+        _ => Err(format!("fast lane: {fast:?}\ngeneral: {general:?}")),
+    }
 }
 
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
@@ -281,8 +338,8 @@ impl<'a> RawAttrs<'a> {
         s.get(n..).unwrap_or_default()
     }
 
-    /// One attribute at the start of `s` (white space already skipped): (local name, raw value, whether the value
-    /// is plain — nothing for [`decode_attr`] to change —, rest after the value).
+    /// One attribute at the start of `s` (white space already skipped): (name as written, raw value, whether the
+    /// value is plain — nothing for [`decode_attr`] to change —, rest after the value).
     fn split(s: &'a str) -> Option<(&'a str, &'a str, bool, &'a str)> {
         // The key's first byte is taken whatever it is (quick-xml does the same: `="v"` is a key `="v"` without `=`).
         let key_end = s
@@ -302,13 +359,16 @@ impl<'a> RawAttrs<'a> {
         let (end, plain) = scan_value(body.as_bytes(), quote)?;
         let value = body.get(..end)?;
         let rest = body.get(end + 1..)?;
-        // A prefixed name (`ns:file`) counts by its local part, as quick-xml's `local_name` does.
-        // (A byte scan: `split_once` would set up a memchr searcher for these few bytes.)
-        let local = match key.bytes().position(|b| b == b':') {
+        Some((key, value, plain, rest))
+    }
+
+    /// A prefixed name (`ns:file`) counts by its local part, as quick-xml's `local_name` does.
+    /// (A byte scan: `split_once` would set up a memchr searcher for these few bytes.)
+    fn local(key: &str) -> &str {
+        match key.bytes().position(|b| b == b':') {
             Some(i) => key.get(i + 1..).unwrap_or_default(),
             None => key,
-        };
-        Some((local, value, plain, rest))
+        }
     }
 }
 
@@ -324,12 +384,64 @@ impl<'a> Iterator for RawAttrs<'a> {
         match Self::split(s) {
             Some((key, value, plain, rest)) => {
                 self.rest = rest;
-                Some(Some((key, value, plain)))
+                Some(Some((Self::local(key), value, plain)))
             }
             None => {
                 self.rest = "";
                 Some(None)
             }
+        }
+    }
+}
+
+/// How many of a case's attributes [`EmptyCase`] keeps (the ones [`Parser::case`] reads); a tag with more goes
+/// the general way.
+const MAX_FAST_ATTRS: usize = 8;
+
+/// A `<testcase …/>` element at the start of a text (after white space), as [`Parser::empty_cases`] takes it.
+struct EmptyCase<'a> {
+    /// Offset of the `<`.
+    lt: usize,
+    /// Offset just after the `/>`.
+    len: usize,
+    /// The attributes [`Parser::case`] reads, in order: (local name, raw value, plain).
+    attrs: [(&'a str, &'a str, bool); MAX_FAST_ATTRS],
+    n: usize,
+}
+
+impl<'a> EmptyCase<'a> {
+    /// The case at the start of `text`, or `None` when what comes is anything else (see [`Parser::empty_cases`]).
+    fn scan(text: &'a str) -> Option<Self> {
+        let lt = text.bytes().take_while(|&b| is_xml_space(b)).count();
+        let after = text.get(lt..)?.strip_prefix("<testcase")?;
+        if !after.bytes().next().is_some_and(is_xml_space) {
+            return None;
+        }
+        let mut tag = EmptyCase {
+            lt,
+            len: 0,
+            attrs: [("", "", true); MAX_FAST_ATTRS],
+            n: 0,
+        };
+        let mut s = after;
+        loop {
+            s = RawAttrs::skip_space(s);
+            if let Some(end) = s.strip_prefix("/>") {
+                tag.len = text.len() - end.len();
+                return Some(tag);
+            }
+            // `>` ends a start tag (a case with children); a quote or angle bracket in a key would make quick-xml
+            // find another end than ours. Both go the general way, as do malformed attributes.
+            let (key, value, plain, rest) = RawAttrs::split(s)?;
+            if key.bytes().any(|b| matches!(b, b'"' | b'\'' | b'<' | b'>')) {
+                return None;
+            }
+            let key = RawAttrs::local(key);
+            if matches!(key, "name" | "classname" | "file" | "filepath" | "time") {
+                *tag.attrs.get_mut(tag.n)? = (key, value, plain);
+                tag.n += 1;
+            }
+            s = rest;
         }
     }
 }
@@ -447,17 +559,6 @@ impl Parser<'_, '_> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: usize, empty: bool) -> Result<()> {
-        if self.opens.len() >= limits::MAX_XML_DEPTH {
-            let line = self.lines.line_at(pos);
-            return Err(Error::report(
-                self.w.source(),
-                format!("line {line}"),
-                format!(
-                    "elements are nested deeper than {} levels",
-                    limits::MAX_XML_DEPTH
-                ),
-            ));
-        }
         let kind = if self.case_depth > 0 {
             if self.opens.last().is_some_and(|o| o.kind == Elem::Testcase)
                 && e.local_name().as_ref() == "skipped"
@@ -473,11 +574,39 @@ impl Parser<'_, '_> {
                 _ => Elem::Other,
             }
         };
+        self.enter(kind, pos, || e.name().as_ref().to_string())?;
+        match kind {
+            Elem::Testsuite => self.open_suite(e, pos),
+            Elem::Testcase => {
+                self.begin_case();
+                self.case(RawAttrs::new(e.attributes_raw()), pos);
+            }
+            _ => {}
+        }
+        if empty {
+            self.close();
+        }
+        Ok(())
+    }
+
+    /// Pushes an element of `kind` starting at `pos` (`name`: its tag name, for the error at the root).
+    fn enter(&mut self, kind: Elem, pos: usize, name: impl FnOnce() -> String) -> Result<()> {
+        if self.opens.len() >= limits::MAX_XML_DEPTH {
+            let line = self.lines.line_at(pos);
+            return Err(Error::report(
+                self.w.source(),
+                format!("line {line}"),
+                format!(
+                    "elements are nested deeper than {} levels",
+                    limits::MAX_XML_DEPTH
+                ),
+            ));
+        }
         let ordinal = match self.opens.last_mut() {
             None => {
                 if !matches!(kind, Elem::Testsuites | Elem::Testsuite) {
                     let line = self.lines.line_at(pos);
-                    let name = e.name().as_ref().to_string();
+                    let name = name();
                     return Err(Error::report(
                         self.w.source(),
                         format!("line {line}"),
@@ -508,20 +637,50 @@ impl Parser<'_, '_> {
             suites: 0,
             cases: 0,
         });
-        match kind {
-            Elem::Testsuite => self.open_suite(e, pos),
-            Elem::Testcase => {
-                self.case_depth += 1;
-                self.case_no_time = false;
-                self.case_skipped = false;
-                self.case(e, pos);
-            }
-            _ => {}
-        }
-        if empty {
-            self.close();
-        }
         Ok(())
+    }
+
+    /// A `<testcase>` was entered: everything inside it is skipped.
+    fn begin_case(&mut self) {
+        self.case_depth += 1;
+        self.case_no_time = false;
+        self.case_skipped = false;
+    }
+
+    /// The lane for the bulk of a report: `<testcase …/>` elements one after another (white space between them),
+    /// read here in one pass each — the tag's end found while its attributes are split — instead of quick-xml
+    /// finding the tag's end (a scan over every quote) and [`RawAttrs`] then splitting the same bytes again. Called
+    /// right after quick-xml emitted a start, empty or end tag, when its reader stands just after a `>`; each case
+    /// read here is skipped in quick-xml's input (`stream().consume`), which leaves the reader as it would be after
+    /// emitting that empty element itself. Anything else ends the run and is left to quick-xml: a case with
+    /// children, a comment, text, a key with a quote or an angle bracket, a malformed attribute, the end of input.
+    /// What a case read here gives (samples, warnings, their locations) is what quick-xml's path gives: the tag
+    /// taken here is exactly the one quick-xml would emit as `Event::Empty` (keys without quotes or `>` put its
+    /// first unquoted `>` after the `/`), and its attributes go through the same [`Parser::case`]. Tests and the
+    /// junit fuzz target compare both paths.
+    fn empty_cases(&mut self, text: &str, reader: &mut Reader<&[u8]>) -> Result<()> {
+        // Where quick-xml's path would say something other than "a case": inside a case, at the root, too deep.
+        if self.case_depth > 0 || self.opens.is_empty() || self.opens.len() >= limits::MAX_XML_DEPTH
+        {
+            return Ok(());
+        }
+        loop {
+            let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+            let Some(rest) = text.get(at..) else {
+                return Ok(());
+            };
+            let Some(tag) = EmptyCase::scan(rest) else {
+                return Ok(());
+            };
+            // The position quick-xml's path passes: just after the `<` (its text event consumed it).
+            let pos = at + tag.lt + 1;
+            self.enter(Elem::Testcase, pos, || "testcase".to_string())?;
+            self.begin_case();
+            self.case(tag.attrs[..tag.n].iter().map(|&a| Some(a)), pos);
+            self.close();
+            self.fast_cases += 1;
+            std::io::BufRead::consume(&mut reader.stream(), tag.len);
+        }
     }
 
     fn close(&mut self) {
@@ -613,14 +772,19 @@ impl Parser<'_, '_> {
         self.suites.push(suite);
     }
 
-    fn case(&mut self, e: &BytesStart<'_>, pos: usize) {
+    /// Reads a case's attributes (`None` in `attrs`: malformed, the rest is not read).
+    fn case<'a>(
+        &mut self,
+        attrs: impl Iterator<Item = Option<(&'a str, &'a str, bool)>>,
+        pos: usize,
+    ) {
         self.cases_total += 1;
         let mut bufs = std::mem::take(&mut self.bufs);
         // Per attribute (name, classname, file, time): its raw value, or `None` when it was decoded into `bufs`. A
         // repeated attribute: the last one counts (each is decoded, so each warns).
         let mut raw: [Option<Option<&str>>; 4] = [None; 4];
         let mut malformed = false;
-        for attr in RawAttrs::new(e.attributes_raw()) {
+        for attr in attrs {
             let Some((key, value, plain)) = attr else {
                 malformed = true;
                 break;
@@ -1479,5 +1643,115 @@ mod tests {
             "{w:?}"
         );
         assert!(w[1].contains("control characters"), "{w:?}");
+    }
+
+    /// The lane for `<testcase …/>` runs gives what quick-xml's path gives, tag by tag, on the shapes it takes and on
+    /// those it must leave alone; and it is taken where it should be.
+    #[test]
+    fn fast_lane_agrees_with_the_general_path() {
+        let roots = vec!["/w".to_string()];
+        // (report, cases the lane must read).
+        let cases: &[(&str, usize)] = &[
+            // pytest's shape, with and without white space between cases.
+            (r#"<testsuites><testsuite name="pytest"><testcase classname="a.b" file="a/b.py" name="t1" time="0.5"/>
+<testcase classname="a.b" file="a/b.py" name="t2" time="1"/><testcase classname="a.b" file="a/b.py" name="t3" time="2"/></testsuite></testsuites>"#, 3),
+            // single quotes, odd spacing, `>` `<` and the other quote inside values, namespaced and unknown keys.
+            ("<testsuite>\n\t<testcase   name = 'a>b' x:file=\"f'.py\" time='1' other=\"<x>\"\n />\r\n<testcase name=\"c\"time=\"2\"/></testsuite>", 2),
+            // entities and control characters: decoded (and warned about) by the same code.
+            (r#"<testsuite><testcase name="a&amp;b" file="x&bogus;.py" time="1"/><testcase name="a&#0;b" time="1&#x2e;5"/></testsuite>"#, 2),
+            // bad and missing times, no name, a nextest setup script.
+            (r#"<testsuite><testcase name="a" time="abc"/><testcase name="b"/><testcase time="1"/><testcase classname="@setup-script:db" name="s" time="2"/></testsuite>"#, 4),
+            // repeated attributes: the last counts, each warns.
+            (r#"<testsuite><testcase name="a&x;" name="b&y;" time="1" time="2"/></testsuite>"#, 1),
+            // more attributes than the lane keeps.
+            (r#"<testsuite><testcase name="a" name="b" name="c" name="d" name="e" name="f" name="g" name="h" name="i" time="1"/><testcase name="z" time="1"/></testsuite>"#, 1),
+            // keys with a quote or an angle bracket: quick-xml would end the tag elsewhere.
+            (r#"<testsuite><testcase a"b="x" name="c" time="1"/><testcase name="d" time="1"/></testsuite>"#, 0),
+            (r#"<testsuite><testcase a>b="x" name="c"/><testcase name="d" time="1"/></testsuite>"#, 0),
+            (r#"<testsuite><testcase a'b='x' name="c"/></testsuite>"#, 0),
+            (r#"<testsuite><testcase <b="x" name="c"/></testsuite>"#, 0),
+            // `/ >`, `>` with children, a tag without attributes, a prefixed or longer tag name, text, a comment.
+            (r#"<testsuite><testcase name="a" / ><testcase name="b" time="1"/></testsuite>"#, 0),
+            (r#"<testsuite><testcase name="a" time="1"><skipped/></testcase><testcase name="b" time="1"/></testsuite>"#, 1),
+            (r#"<testsuite><testcase/><testcase name="b" time="1"/></testsuite>"#, 1),
+            (r#"<testsuite><x:testcase name="a"/><testcasex name="b"/><testcase name="c" time="1"/></testsuite>"#, 1),
+            (r#"<testsuite>text<testcase name="a" time="1"/><!-- c --><testcase name="b" time="1"/></testsuite>"#, 0),
+            // malformed attributes: no value, no quote, no closing quote.
+            (r#"<testsuite><testcase name="a" flag time="1"/><testcase name=b/><testcase name="c/></testsuite>"#, 0),
+            // mismatched and missing end tags, cut off mid-tag, cases at the root.
+            (r#"<testsuite><testcase name="a" time="1"/></testsuites>"#, 1),
+            (r#"<testsuite><testcase name="a" time="1"/><testcase name="b" ti"#, 1),
+            (r#"<testcase name="a" time="1"/>"#, 0),
+            // a case inside a case is not a case; inside another element it is.
+            (r#"<testsuite><testcase name="a" time="1"><testcase name="b" time="1"/></testcase><properties><testcase name="c" time="1"/></properties></testsuite>"#, 1),
+            // suite time spread over cases read by the lane; Go subtests.
+            (r#"<testsuite name="s" file="f.go" time="10"><testcase name="TestA" time="3"/><testcase name="TestA/x" time="1"/><testcase name="TestB" time="1"/></testsuite>"#, 3),
+        ];
+        for (xml, lane) in cases {
+            match super::paths_agree(xml, &roots) {
+                Ok(n) => assert_eq!(n, *lane, "cases read by the lane in {xml}"),
+                Err(diff) => panic!("{xml}\n{diff}"),
+            }
+        }
+        // Too deep for another element: both paths give the depth error.
+        let deep = format!(
+            "<testsuite>{}<testcase name=\"a\" time=\"1\"/>",
+            "<x>".repeat(crate::limits::MAX_XML_DEPTH)
+        );
+        assert_eq!(super::paths_agree(&deep, &roots), Ok(0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Reports put together from pieces the lane takes and pieces it must leave alone, possibly cut off at any
+        /// character: both paths agree.
+        #[test]
+        fn fast_lane_agrees_on_generated_reports(
+            pieces in proptest::collection::vec((0usize..20, 0usize..12, 0usize..12, 0usize..6, 0usize..5), 0..24),
+            cut in proptest::option::of(0usize..4000),
+        ) {
+            const KEYS: [&str; 12] = ["name", "classname", "file", "filepath", "time", "x:name", "other", "a\"b", "a>b",
+                "a/b", "<k", "'q"];
+            const VALUES: [&str; 12] = ["t", "a.b.C", "d/e.py", "0.25", "1e-3", "", "x&amp;y", "&bogus;", "a>b<c",
+                "it's", "-1", "\tl\r\nm"];
+            const SPACES: [&str; 6] = ["", " ", "\n", "\t", " \r\n ", "  "];
+            let mut xml = String::from("<?xml version=\"1.0\"?>\n<testsuites>\n<testsuite name=\"s\" time=\"100\">");
+            for &(shape, key, value, space, ending) in &pieces {
+                xml.push_str(SPACES[space]);
+                match shape {
+                    0..=11 => {
+                        // A case of 1–3 attributes.
+                        xml.push_str("<testcase");
+                        for k in 0..1 + shape % 3 {
+                            let key = KEYS[(key + 5 * k) % KEYS.len()];
+                            let value = VALUES[(value + 7 * k) % VALUES.len()];
+                            let q = if value.contains('"') || (shape + k) % 4 == 0 { '\'' } else { '"' };
+                            let value = if q == '\'' { value.replace('\'', "&apos;") } else { value.to_string() };
+                            xml.push_str(SPACES[(space + k) % SPACES.len()].max(" "));
+                            xml.push_str(&format!("{key}={q}{value}{q}"));
+                        }
+                        xml.push_str(["/>", " />", "/ >", "><failure>x</failure></testcase>", ">"][ending]);
+                    }
+                    12 => xml.push_str("<testsuite name=\"inner\">"),
+                    13 => xml.push_str("</testsuite>"),
+                    14 => xml.push_str("<!-- <testcase name=\"c\"/> -->"),
+                    15 => xml.push_str("<![CDATA[<testcase name=\"d\"/>]]>"),
+                    16 => xml.push_str("text & more"),
+                    17 => xml.push_str("<testcase/>"),
+                    18 => xml.push_str("<properties><property name=\"p\" value=\"v\"/></properties>"),
+                    _ => xml.push_str("</bogus>"),
+                }
+            }
+            xml.push_str("\n</testsuite>\n</testsuites>\n");
+            if let Some(cut) = cut {
+                let mut at = cut.min(xml.len());
+                while !xml.is_char_boundary(at) {
+                    at -= 1;
+                }
+                xml.truncate(at);
+            }
+            let agree = super::paths_agree(&xml, &["/w".to_string()]);
+            proptest::prop_assert!(agree.is_ok(), "{}\n{}", xml, agree.unwrap_err());
+        }
     }
 }
