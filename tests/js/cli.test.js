@@ -76,6 +76,24 @@ test('record writes a store that split then uses', { skip }, () => {
   }
 });
 
+test('output far longer than a pipe holds arrives whole, and warnings with it', { skip }, () => {
+  // ~3 MB of plan JSON against a 64 KiB pipe buffer, and a warning on stderr for the bad entry.
+  const durations = { 'tests/bad_test.py::test_negative': -1 };
+  for (let i = 0; i < 20000; i++) durations[`tests/pkg_${i % 97}/test_module_${i % 1013}.py::test_case_number_${i}`] = (i % 13) / 10;
+  const dir = tempTree({ '.test_durations': JSON.stringify(durations) });
+  try {
+    const run = runCli(['split', '--workers', '8', '--granularity', 'test', '--timings', path.join(dir, '.test_durations'), '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(run.stdout.length > 1 << 20, String(run.stdout.length));
+    const tests = JSON.parse(run.stdout).groups.flatMap((g) => g.tests);
+    assert.equal(tests.length, 20000);
+    assert.equal(new Set(tests).size, 20000);
+    assert.match(run.stderr, /test_negative/);
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('usage and input errors exit with 2 and say what is wrong', { skip }, () => {
   const cases = [
     [['split', '--workers', '0', GLOB], /--workers: expected a number from 1 to 256 or `auto`, got `0`/],

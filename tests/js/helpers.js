@@ -119,6 +119,7 @@ export function runCli(args, { cwd = ROOT, node = process.execPath } = {}) {
     cwd,
     encoding: 'utf8',
     timeout: 120000,
+    maxBuffer: 64 << 20,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
