@@ -45,14 +45,16 @@ if (isMainThread) {
 } else {
   const m = await import(workerData.glue);
   const { memory } = m.initSync({ module: workerData.module });
-  const core = [];
-  const timings = workerData.share.map((f, k) => {
-    const data = readFileSync(f);
-    const bytes = new m.FileBytes(data.length);
-    new Uint8Array(memory.buffer, bytes.ptr(), data.length).set(data);
-    core.push(bytes);
-    return { name: f, file: k };
-  });
-  m.plan({ tests: null, timings, store: null, granularity: 'file', workers: 64, roots: [] }, core);
+  // Each report read into the module when the core gets to it, as js/engine.js does.
+  const data = workerData.share.map((f) => readFileSync(f));
+  const reader = {
+    size: (k) => data[k].length,
+    read: (k, ptr, len) => {
+      new Uint8Array(memory.buffer, ptr, len).set(data[k].subarray(0, len));
+      return Math.min(len, data[k].length);
+    },
+  };
+  const timings = workerData.share.map((f, k) => ({ name: f, read: k, size: data[k].length }));
+  m.plan({ tests: null, timings, store: null, granularity: 'file', workers: 64, roots: [] }, reader);
   parentPort.postMessage('done');
 }

@@ -6,7 +6,6 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { brotliDecompressSync } from 'node:zlib';
 import {
   actuals as wasmActuals,
-  FileBytes,
   initSync,
   plan as wasmPlan,
   record as wasmRecord,
@@ -25,7 +24,7 @@ export class EngineError extends Error {
 }
 
 let loaded = false;
-/** The module's memory (FileBytes are filled through views of it). */
+/** The module's memory (files are read into it through views of it). */
 let memory = null;
 
 /**
@@ -90,50 +89,76 @@ export function engineVersion() {
 }
 
 /**
- * A file read straight into the core's memory: a FileBytes of the file's size, filled through a view of the module's
- * memory (nothing touches the module between making the view and reading, so the view stays attached).
- */
-function readIntoCore(file) {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const bytes = new FileBytes(size);
-    const view = new Uint8Array(memory.buffer, bytes.ptr(), size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, view, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    if (done < size) bytes.truncate(done);
-    return bytes;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Report or timing files for a core call: { name, data } entries pass as they are; { name, path } entries are read
- * straight into the core's memory (no JS copy of a large report) and become { name, file: index into `files` }. A
- * path that cannot be read is left out, with a message in `unread`.
+ * Report or timing files for a core call. { name, data } entries pass as they are; { name, path, size } entries
+ * become { name, read: index, size }, which the core reads through `reader` when it gets to each one — straight
+ * into its memory, one file at a time for a plan (a large report is neither copied from a JS buffer nor held next
+ * to all the others). A file that cannot be read is left out; `unread` says why. Call `reader.close()` after the
+ * core call (it closes a file the core opened but did not read, which only happens when the call fails).
  */
 function intoCore(entries, what) {
-  const files = [];
   const sources = [];
+  const paths = [];
   const unread = [];
   for (const e of entries ?? []) {
     if (e.path === undefined) {
       sources.push(e);
       continue;
     }
-    try {
-      files.push(readIntoCore(e.path));
-      sources.push({ name: e.name, file: files.length - 1 });
-    } catch (error) {
-      unread.push(`${what} ${JSON.stringify(e.name)} could not be read: ${error.message}`);
-    }
+    sources.push({ name: e.name, read: paths.length, size: e.size });
+    paths.push(e);
   }
-  return { sources, files, unread };
+  const open = new Map();
+  const failed = (i, error) => {
+    unread.push(`${what} ${JSON.stringify(paths[i].name)} could not be read: ${error.message}`);
+    return -1;
+  };
+  const reader = {
+    // Opens file i; its length, or -1.
+    size(i) {
+      try {
+        const fd = openSync(paths[i].path, 'r');
+        open.set(i, fd);
+        return fstatSync(fd).size;
+      } catch (error) {
+        return failed(i, error);
+      }
+    },
+    // Reads up to len bytes of file i into the core's memory at ptr (a view made here, after the core allocated:
+    // nothing runs in the module between the two), closes it; the bytes read, or -1.
+    read(i, ptr, len) {
+      const fd = open.get(i);
+      open.delete(i);
+      if (fd === undefined) return -1;
+      try {
+        const view = new Uint8Array(memory.buffer, ptr, len);
+        let done = 0;
+        while (done < len) {
+          const n = readSync(fd, view, done, len - done, done);
+          if (n === 0) break;
+          done += n;
+        }
+        return done;
+      } catch (error) {
+        return failed(i, error);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    close() {
+      for (const fd of open.values()) closeSync(fd);
+      open.clear();
+    },
+  };
+  return { sources, reader: paths.length > 0 ? reader : undefined, unread };
+}
+
+/** Calls `fn(request, reader)` for a core call that reads files (see intoCore), closing what it left open. */
+function callReading(operation, fn, request, reader) {
+  try {
+    return call(operation, (r) => fn(r, reader), request);
+  } finally {
+    reader?.close();
+  }
 }
 
 /**
@@ -143,8 +168,8 @@ function intoCore(entries, what) {
  */
 export function plan(request) {
   loadEngine();
-  const { sources, files, unread } = intoCore(request.timings, 'timing file');
-  const result = call('plan', (r) => wasmPlan(r, files), { ...request, timings: sources });
+  const { sources, reader, unread } = intoCore(request.timings, 'timing file');
+  const result = callReading('plan', wasmPlan, { ...request, timings: sources }, reader);
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
   return result;
 }
@@ -155,8 +180,8 @@ export function plan(request) {
  */
 export function record(request) {
   loadEngine();
-  const { sources, files, unread } = intoCore(request.reports, 'report');
-  const result = call('record', (r) => wasmRecord(r, files), { ...request, reports: sources });
+  const { sources, reader, unread } = intoCore(request.reports, 'report');
+  const result = callReading('record', wasmRecord, { ...request, reports: sources }, reader);
   if (unread.length > 0) result.summary.warnings = [...unread, ...(result.summary.warnings ?? [])];
   return result;
 }
@@ -169,8 +194,8 @@ export function record(request) {
 export function actuals(request) {
   loadEngine();
   // A report that cannot be read counts as absent: its tests become `missing` (record says why).
-  const { sources, files } = intoCore(request.reports, 'report');
-  return call('actuals', (r) => wasmActuals(r, files), { ...request, reports: sources });
+  const { sources, reader } = intoCore(request.reports, 'report');
+  return callReading('actuals', wasmActuals, { ...request, reports: sources }, reader);
 }
 
 /**

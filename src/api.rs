@@ -151,7 +151,11 @@ fn load_store(bytes: Option<&[u8]>, warnings: &mut Vec<String>) -> Store {
 
 /// Splits the tests into groups. Only invalid options are errors; see the module docs.
 pub fn plan(req: &PlanRequest) -> Result<Plan> {
-    plan_reading(req, req.timings.iter().map(Cow::Borrowed))
+    plan_streaming(req, |each| {
+        for s in &req.timings {
+            each(&s.name, &s.data);
+        }
+    })
 }
 
 /// [`plan()`] taking the request, which lets each timing file's bytes go as soon as the file is read: the memory
@@ -159,12 +163,20 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
 /// reports, fresh pages cost ~3 µs each to touch on a CI-sized VM).
 pub fn plan_owned(mut req: PlanRequest) -> Result<Plan> {
     let timings = std::mem::take(&mut req.timings);
-    plan_reading(&req, timings.into_iter().map(Cow::Owned))
+    plan_streaming(&req, |each| {
+        for s in timings {
+            each(&s.name, &s.data);
+        }
+    })
 }
 
-fn plan_reading<'s>(
+/// [`plan()`] with the timing files handed over by `timings` instead of taken from `req.timings` (not read):
+/// `timings` calls the function it is given once per file, with the file's name and bytes, which need to live only
+/// for that call. Each file is parsed before the next is asked for, so a caller can read every file into one
+/// buffer (the wasm door does: memory the module already has, instead of fresh pages for each report).
+pub fn plan_streaming(
     req: &PlanRequest,
-    timings: impl Iterator<Item = Cow<'s, Source>>,
+    timings: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
 ) -> Result<Plan> {
     req.options.validate()?;
     let g = req.options.granularity;
@@ -201,7 +213,11 @@ pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
     let g = req.granularity;
     let mut warnings = Vec::new();
     let reports = read_timings(
-        req.reports.iter().map(Cow::Borrowed),
+        |each| {
+            for s in &req.reports {
+                each(&s.name, &s.data);
+            }
+        },
         &req.roots,
         &mut warnings,
     );
@@ -237,10 +253,10 @@ pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
         .collect()
 }
 
-/// The timing files of a request, read; an unreadable one is a warning. The samples stay in their flat form: the
-/// known timings borrow from them. An owned file's bytes are freed once it is read.
-fn read_timings<'s>(
-    sources: impl Iterator<Item = Cow<'s, Source>>,
+/// The timing files `sources` hands over (see [`plan_streaming`]), read; an unreadable one is a warning. The
+/// samples stay in their flat form: the known timings borrow from them.
+fn read_timings(
+    sources: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
     roots: &[String],
     warnings: &mut Vec<String>,
 ) -> Vec<Samples> {
@@ -248,15 +264,15 @@ fn read_timings<'s>(
         roots: roots.to_vec(),
     };
     let mut reports = Vec::new();
-    for src in sources {
-        match report::parse_samples(&src.name, &src.data, &opts) {
+    sources(
+        &mut |name, data| match report::parse_samples(name, data, &opts) {
             Ok(read) => {
                 warnings.extend(read.warnings);
                 reports.push(read.samples);
             }
             Err(e) => warnings.push(format!("{e}; timing file ignored")),
-        }
-    }
+        },
+    );
     reports
 }
 

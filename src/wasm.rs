@@ -3,8 +3,9 @@
 //! `JsError` carrying the core's message. Nothing else lives here; the core is tested natively.
 //!
 //! The requests are the fields of [`JsPlanRequest`], [`JsRecordRequest`] and [`JsActualsRequest`] (the shim,
-//! `js/engine.js`, builds them). A report or timing file is `{ name, data }` (bytes, copied in) or, for `plan`,
-//! `{ name, file }`, the index of a [`FileBytes`] passed with the request (already in the module's memory).
+//! `js/engine.js`, builds them). A report or timing file is `{ name, data }` (bytes, copied in) or
+//! `{ name, read, size }`: the index by which the [`FileReader`] passed with the request reads it straight into the
+//! module's memory when the core gets to it ([`Sources`]).
 
 use serde::{Deserialize, Serialize};
 use serde_wasm_bindgen::Serializer;
@@ -14,67 +15,136 @@ use crate::api::{self, PlanRequest, RecordRequest, Source};
 use crate::plan::{PlanOptions, RequestedWorkers, Workers};
 use crate::{Error, Granularity};
 
-/// A report or timing file in a request: its bytes inline (`data`, copied into the module), or the index of a
-/// [`FileBytes`] passed next to the request (`file`, already in the module's memory).
+/// A report or timing file in a request: its bytes inline (`data`, copied into the module), or `read`, the index
+/// the shim's [`FileReader`] knows the file by (read straight into the module's memory when its turn comes);
+/// `size` is the shim's estimate of its length, used only to size the heap.
 #[derive(Deserialize)]
 struct JsSource {
     name: String,
     #[serde(default, with = "serde_bytes")]
     data: Option<Vec<u8>>,
     #[serde(default)]
-    file: Option<usize>,
+    read: Option<u32>,
+    #[serde(default)]
+    size: Option<f64>,
 }
 
-/// The sources of a request, each with its bytes; `files` are the [`FileBytes`] passed with it (each used once). A
-/// source without bytes is the shim's mistake, not the user's: a plain error, not an input error.
-fn sources(js: Vec<JsSource>, files: &mut [Option<Vec<u8>>]) -> Result<Vec<Source>, String> {
-    js.into_iter()
-        .map(|s| {
-            let data = match (s.data, s.file) {
-                (Some(data), None) => data,
-                (None, Some(i)) => files.get_mut(i).and_then(Option::take).ok_or_else(|| {
-                    format!("`{}`: file {i} was not passed or is used twice", s.name)
-                })?,
-                _ => {
-                    return Err(format!(
-                        "`{}`: give exactly one of `data` and `file`",
-                        s.name
-                    ))
+#[wasm_bindgen]
+extern "C" {
+    /// The shim's file reader (`js/engine.js`). `size(i)` opens file `i` and gives its length, or −1 when it cannot
+    /// (the shim keeps the reason and reports it); `read(i, ptr, len)` reads up to `len` bytes of it into the
+    /// module's memory at `ptr`, closes it and gives the number read, or −1.
+    pub type FileReader;
+    #[wasm_bindgen(method)]
+    fn size(this: &FileReader, index: u32) -> f64;
+    #[wasm_bindgen(method)]
+    fn read(this: &FileReader, index: u32, ptr: u32, len: u32) -> f64;
+}
+
+/// The sources of a request, read when the core gets to each one. A plan parses a file before the next is read,
+/// and every file is read into the same buffer: memory the module already has. Fresh pages are what large inputs
+/// cost most: on the scale suite's 47 MB of reports, holding them all at once took ~10k more page faults (~3.4 µs
+/// each on a CI-sized VM). A source with neither `data` nor a reader is the shim's mistake, not the user's: it ends
+/// the call with `Err` from `problem`. Files the shim could not read are left out (it says why); a file the module
+/// cannot hold is left out with a warning in `warnings`.
+struct Sources<'r> {
+    js: Vec<JsSource>,
+    reader: Option<&'r FileReader>,
+    problem: Option<String>,
+    warnings: Vec<String>,
+}
+
+/// What [`Sources::feed`] hands each file to: its name and bytes; it gives the bytes back to be reused as the
+/// buffer for the next file, or keeps them.
+type Take<'f> = dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + 'f;
+
+impl<'r> Sources<'r> {
+    fn new(js: Vec<JsSource>, reader: Option<&'r FileReader>) -> Self {
+        Sources {
+            js,
+            reader,
+            problem: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Input bytes the shim expects (heap sizing only).
+    fn expected_bytes(js: &[JsSource]) -> usize {
+        js.iter()
+            .map(|s| match (&s.data, s.size) {
+                (Some(d), _) => d.len(),
+                (None, Some(n)) if n.is_finite() && n > 0.0 => n as usize,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Calls `each` with every source's name and bytes, in order (stops at a shim mistake, see `problem`).
+    /// `reuse`: read all files into one buffer (for a plan, which is done with each file when `each` returns).
+    fn feed(&mut self, reuse: bool, each: &mut Take<'_>) {
+        let mut buf = Vec::new();
+        for s in std::mem::take(&mut self.js) {
+            match (s.data, s.read, self.reader) {
+                (Some(data), None, _) => {
+                    each(&s.name, data);
                 }
-            };
-            Ok(Source { name: s.name, data })
-        })
-        .collect()
-}
-
-/// A file's bytes in the module's memory. The shim reads a large report straight into it (`new FileBytes(size)`,
-/// then a view of `size` bytes of `memory` at `ptr()`) and passes it to [`plan`], instead of handing over a JS
-/// buffer that is copied in: on the scale suite's 47 MB that copy took ~35 ms, and the JS buffer ~12k page faults.
-#[wasm_bindgen]
-pub struct FileBytes {
-    data: Vec<u8>,
-}
-
-#[wasm_bindgen]
-impl FileBytes {
-    /// `len` zero bytes; an error if the module cannot grow that much.
-    #[wasm_bindgen(constructor)]
-    pub fn new(len: usize) -> Result<FileBytes, JsError> {
-        let mut data = Vec::new();
-        data.try_reserve_exact(len)
-            .map_err(|_| js_err(format!("cannot allocate {len} bytes for a file")))?;
-        data.resize(len, 0);
-        Ok(FileBytes { data })
+                (None, Some(i), Some(reader)) => {
+                    let mut into = if reuse {
+                        std::mem::take(&mut buf)
+                    } else {
+                        Vec::new()
+                    };
+                    if self.read(&s.name, reader, i, &mut into) {
+                        if let Some(back) = each(&s.name, into) {
+                            buf = back;
+                        }
+                    } else {
+                        buf = into;
+                    }
+                }
+                (None, Some(i), None) => {
+                    self.problem = Some(format!(
+                        "`{}`: file {i} to read, but no reader was passed",
+                        s.name
+                    ));
+                    return;
+                }
+                _ => {
+                    self.problem = Some(format!(
+                        "`{}`: give exactly one of `data` and `read`",
+                        s.name
+                    ));
+                    return;
+                }
+            }
+        }
     }
 
-    /// Where the bytes start in the module's memory.
-    pub fn ptr(&self) -> *const u8 {
-        self.data.as_ptr()
-    }
-
-    /// Keeps the first `len` bytes (the file was shorter when read than when sized).
-    pub fn truncate(&mut self, len: usize) {
-        self.data.truncate(len);
+    /// Reads file `index` into `buf` (replacing what it held); `false` when it is left out.
+    fn read(&mut self, name: &str, reader: &FileReader, index: u32, buf: &mut Vec<u8>) -> bool {
+        let size = reader.size(index);
+        if !(size.is_finite() && size >= 0.0) {
+            return false;
+        }
+        let len = size as usize;
+        buf.clear();
+        if buf.try_reserve_exact(len).is_err() {
+            self.warnings.push(format!(
+                "file {name:?}: {len} bytes do not fit in the core's memory; left out"
+            ));
+            // The shim opened the file for this read: a read of nothing closes it.
+            reader.read(index, 0, 0);
+            return false;
+        }
+        buf.resize(len, 0);
+        // Wasm pointers and lengths are 32-bit.
+        let ptr = buf.as_mut_ptr() as usize as u32;
+        let n = reader.read(index, ptr, len as u32);
+        if !(n.is_finite() && n >= 0.0) {
+            return false;
+        }
+        buf.truncate(n as usize);
+        true
     }
 }
 
@@ -210,53 +280,82 @@ fn reserve_heap(input_bytes: usize) {
     drop(std::hint::black_box(block));
 }
 
-/// Splits tests into groups. `request`: a [`JsPlanRequest`]; `files`: the [`FileBytes`] its timing
-/// files refer to by index (they are consumed). Returns the plan object.
+/// Splits tests into groups. `request`: a [`JsPlanRequest`]; `reader`: the [`FileReader`] for its timing files
+/// given as `read` (each read in turn while the core parses: see [`Sources`]). Returns the plan object.
 #[wasm_bindgen]
-pub fn plan(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
-    let mut files = taken(files);
+pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsError> {
     let mut js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("plan request: {e}")))?;
-    let timings = sources(std::mem::take(&mut js.timings), &mut files)
-        .map_err(|e| js_err(format!("plan request: {e}")))?;
-    let req = plan_request(js, timings).map_err(js_err)?;
-    drop(files);
-    reserve_heap(
-        req.timings.iter().map(|t| t.data.len()).sum::<usize>()
-            + req.store.as_ref().map_or(0, Vec::len),
-    );
-    let plan = api::plan_owned(req).map_err(js_err)?;
+    let timings = std::mem::take(&mut js.timings);
+    let store_len = js.store.as_ref().map_or(0, Vec::len);
+    reserve_heap(Sources::expected_bytes(&timings) + store_len);
+    let req = plan_request(js, Vec::new()).map_err(js_err)?;
+    let mut sources = Sources::new(timings, reader.as_ref());
+    let plan = api::plan_streaming(&req, |each| {
+        sources.feed(true, &mut |name, data| {
+            each(name, &data);
+            Some(data)
+        });
+    });
+    if let Some(problem) = sources.problem {
+        return Err(js_err(format!("plan request: {problem}")));
+    }
+    let mut plan = plan.map_err(js_err)?;
+    if !sources.warnings.is_empty() {
+        sources.warnings.append(&mut plan.warnings);
+        plan.warnings = sources.warnings;
+    }
     plan.serialize(&Serializer::json_compatible())
         .map_err(js_err)
 }
 
-/// The [`FileBytes`] passed with a request, each to be taken once by [`sources`].
-fn taken(files: Vec<FileBytes>) -> Vec<Option<Vec<u8>>> {
-    files.into_iter().map(|f| Some(f.data)).collect()
+/// All sources of a request, read (record and actuals hold every report at once anyway); warnings for files left
+/// out go to `warnings`.
+fn read_all(
+    js: Vec<JsSource>,
+    reader: Option<&FileReader>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Source>, String> {
+    let mut sources = Sources::new(js, reader);
+    let mut all = Vec::new();
+    sources.feed(false, &mut |name, data| {
+        all.push(Source {
+            name: name.to_string(),
+            data,
+        });
+        None
+    });
+    if let Some(problem) = sources.problem {
+        return Err(problem);
+    }
+    warnings.append(&mut sources.warnings);
+    Ok(all)
 }
 
-/// Merges one run's reports into the timing store; `files`: the [`FileBytes`] its reports refer to by index.
+/// Merges one run's reports into the timing store; `reader`: the [`FileReader`] for its reports given as `read`.
 /// Returns `{ store, summary }`.
 #[wasm_bindgen]
-pub fn record(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
-    let mut files = taken(files);
+pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsError> {
     let js: JsRecordRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("record request: {e}")))?;
     let prune_after_runs = match js.prune_after_runs {
         Some(p) => count(p, "prune-after-runs").map_err(js_err)? as u64,
         None => DEFAULT_PRUNE_AFTER_RUNS,
     };
+    reserve_heap(Sources::expected_bytes(&js.reports) + js.store.as_ref().map_or(0, Vec::len));
+    let mut left_out = Vec::new();
     let req = RecordRequest {
         store: js.store,
-        reports: sources(js.reports, &mut files).map_err(js_err)?,
+        reports: read_all(js.reports, reader.as_ref(), &mut left_out)
+            .map_err(|e| js_err(format!("record request: {e}")))?,
         roots: js.roots,
         prune_after_runs,
     };
-    reserve_heap(
-        req.reports.iter().map(|r| r.data.len()).sum::<usize>()
-            + req.store.as_ref().map_or(0, Vec::len),
-    );
-    let result = api::record(&req).map_err(js_err)?;
+    let mut result = api::record(&req).map_err(js_err)?;
+    if !left_out.is_empty() {
+        left_out.append(&mut result.summary.warnings);
+        result.summary.warnings = left_out;
+    }
     JsRecordResult {
         store: &result.store,
         summary: &result.summary,
@@ -265,21 +364,21 @@ pub fn record(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsErro
     .map_err(js_err)
 }
 
-/// Each group's time in the run that executed the plan, from that run's reports (`files`: the [`FileBytes`] they
-/// refer to by index): `[{ seconds, missing }]`.
+/// Each group's time in the run that executed the plan, from that run's reports (`reader`: the [`FileReader`] for
+/// those given as `read`): `[{ seconds, missing }]`. A report left out counts as absent (record says why).
 #[wasm_bindgen]
-pub fn actuals(request: JsValue, files: Vec<FileBytes>) -> Result<JsValue, JsError> {
-    let mut files = taken(files);
+pub fn actuals(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsError> {
     let js: JsActualsRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("actuals request: {e}")))?;
     let granularity = parse_granularity(js.granularity.as_deref()).map_err(js_err)?;
+    reserve_heap(Sources::expected_bytes(&js.reports));
     let req = api::ActualsRequest {
         groups: js.groups,
-        reports: sources(js.reports, &mut files).map_err(js_err)?,
+        reports: read_all(js.reports, reader.as_ref(), &mut Vec::new())
+            .map_err(|e| js_err(format!("actuals request: {e}")))?,
         roots: js.roots,
         granularity,
     };
-    reserve_heap(req.reports.iter().map(|r| r.data.len()).sum::<usize>());
     api::actuals(&req)
         .serialize(&Serializer::json_compatible())
         .map_err(js_err)

@@ -67,8 +67,8 @@ test('timing files given by path are read into the core and plan exactly as the 
   }
 });
 
-test('a file must come with its bytes: inline data or a FileBytes passed with the request (a shim error)', { skip }, () => {
-  for (const timing of [{ name: 'x.xml' }, { name: 'x.xml', file: 0 }]) {
+test('a file must come with its bytes: inline data, or an index for the reader passed with the request (a shim error)', { skip }, () => {
+  for (const timing of [{ name: 'x.xml' }, { name: 'x.xml', read: 0 }, { name: 'x.xml', data: new Uint8Array(1), read: 0 }]) {
     assert.throws(
       () => engine.plan(request({ timings: [timing] })),
       (e) => e instanceof engine.EngineError && e.operation === 'plan' && /plan request: `x\.xml`/.test(e.message),
