@@ -54,6 +54,14 @@ struct Sources<'r> {
     warnings: Vec<String>,
 }
 
+/// A file size the shim expects (`size` of a [`JsSource`]), 0 when absent or not a size.
+fn hinted(size: Option<f64>) -> usize {
+    match size {
+        Some(n) if n.is_finite() && n > 0.0 => n as usize,
+        _ => 0,
+    }
+}
+
 /// What [`Sources::feed`] hands each file to: its name and bytes; it gives the bytes back to be reused as the
 /// buffer for the next file, or keeps them.
 type Take<'f> = dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + 'f;
@@ -71,11 +79,7 @@ impl<'r> Sources<'r> {
     /// Input bytes the shim expects (heap sizing only).
     fn expected_bytes(js: &[JsSource]) -> usize {
         js.iter()
-            .map(|s| match (&s.data, s.size) {
-                (Some(d), _) => d.len(),
-                (None, Some(n)) if n.is_finite() && n > 0.0 => n as usize,
-                _ => 0,
-            })
+            .map(|s| s.data.as_ref().map_or(hinted(s.size), Vec::len))
             .sum()
     }
 
@@ -83,6 +87,16 @@ impl<'r> Sources<'r> {
     /// `reuse`: read all files into one buffer (for a plan, which is done with each file when `each` returns).
     fn feed(&mut self, reuse: bool, each: &mut Take<'_>) {
         let mut buf = Vec::new();
+        if reuse {
+            // Sized once for the largest file the shim expects (best effort: `read` sizes it otherwise).
+            let largest = self
+                .js
+                .iter()
+                .filter(|s| s.read.is_some())
+                .map(|s| hinted(s.size))
+                .max();
+            let _ = buf.try_reserve_exact(largest.unwrap_or(0));
+        }
         for s in std::mem::take(&mut self.js) {
             match (s.data, s.read, self.reader) {
                 (Some(data), None, _) => {
@@ -127,8 +141,15 @@ impl<'r> Sources<'r> {
             return false;
         }
         let len = size as usize;
-        buf.clear();
-        if buf.try_reserve_exact(len).is_err() {
+        // The old bytes are about to be overwritten: a buffer too small is replaced rather than grown (growing
+        // copies its whole old allocation), and one large enough keeps its bytes instead of being zeroed again.
+        if buf.capacity() < len {
+            *buf = Vec::new();
+        }
+        if buf
+            .try_reserve_exact(len.saturating_sub(buf.len()))
+            .is_err()
+        {
             self.warnings.push(format!(
                 "file {name:?}: {len} bytes do not fit in the core's memory; left out"
             ));
@@ -136,6 +157,7 @@ impl<'r> Sources<'r> {
             reader.read(index, 0, 0);
             return false;
         }
+        buf.truncate(len);
         buf.resize(len, 0);
         // Wasm pointers and lengths are 32-bit.
         let ptr = buf.as_mut_ptr() as usize as u32;
