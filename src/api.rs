@@ -548,10 +548,10 @@ pub fn record(req: &RecordRequest) -> Result<RecordResult> {
     let parse_opts = ParseOptions {
         roots: req.roots.clone(),
     };
-    let mut runs: Vec<Vec<Sample>> = Vec::with_capacity(req.reports.len());
+    let mut runs: Vec<Samples> = Vec::with_capacity(req.reports.len());
     let mut reports = Vec::with_capacity(req.reports.len());
     for src in &req.reports {
-        match report::parse(&src.name, &src.data, &parse_opts) {
+        match report::parse_samples(&src.name, &src.data, &parse_opts) {
             Ok(rep) => {
                 reports.push(ReportSummary {
                     name: src.name.clone(),

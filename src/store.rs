@@ -43,7 +43,7 @@ use serde_json::Value;
 use crate::error::printable;
 use crate::limits::{MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
 use crate::report::{check_seconds, Sample};
-use crate::test_id::{is_canonical_id, TestKey};
+use crate::test_id::{has_control, is_canonical_id, IdRef, TestKey};
 use crate::{Error, Result};
 
 /// The `format` marker of a store file.
@@ -60,6 +60,35 @@ const ID_RULE: &str =
 const MAX_QUOTED_CHARS: usize = 200;
 /// Default for [`RecordOptions::prune_after_runs`].
 pub const DEFAULT_PRUNE_AFTER_RUNS: u64 = 30;
+
+/// One report's samples as [`Store::record_run`] reads them: `(file, id, seconds)` by index.
+pub trait RunSamples {
+    /// How many samples.
+    fn count(&self) -> usize;
+    /// Sample `i` (< `count()`): its file, its id and its seconds.
+    fn sample(&self, i: usize) -> (&str, &str, f64);
+}
+
+impl RunSamples for Vec<Sample> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn sample(&self, i: usize) -> (&str, &str, f64) {
+        let s = &self[i];
+        (&s.key.file, &s.key.id, s.seconds)
+    }
+}
+
+impl RunSamples for crate::report::Samples {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn sample(&self, i: usize) -> (&str, &str, f64) {
+        (self.file(i), self.id(i), self.seconds(i))
+    }
+}
 
 /// The timing store. See the module documentation for the JSON format.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -459,27 +488,33 @@ impl Store {
     /// * Samples with a time the report parsers would refuse (negative, not finite, above
     ///   [`MAX_SAMPLE_SECONDS`](crate::limits::MAX_SAMPLE_SECONDS)), an over-long id or a file that is not a prefix of the id are
     ///   skipped with a warning. When reports disagree on a test's file, the first report's wins.
-    pub fn record_run(&mut self, reports: &[Vec<Sample>], opts: &RecordOptions) -> RecordSummary {
+    pub fn record_run<R: RunSamples>(
+        &mut self,
+        reports: &[R],
+        opts: &RecordOptions,
+    ) -> RecordSummary {
         let mut skipped = Capped::new("samples skipped");
-        // id → (file, seconds); BTreeMap so the insertion below is in id order.
-        let mut run: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+        // id → (file, seconds), in id order for the merge below; ids compared eight bytes at a time (`IdRef`: wasm's
+        // byte-at-a-time memcmp on ids sharing long prefixes was over half of recording the scale suite).
+        let mut run: BTreeMap<IdRef<'_>, (&str, f64)> = BTreeMap::new();
         for (r, report) in reports.iter().enumerate() {
             let mut this: FxHashMap<&str, (&str, f64)> = FxHashMap::default();
-            for s in report {
-                if let Some(why) = sample_problem(s) {
+            for i in 0..report.count() {
+                let (file, id, seconds) = report.sample(i);
+                if let Some(why) = sample_problem(file, id, seconds) {
                     skipped.push(format!(
                         "report {}: skipped `{}`: {why}",
                         r + 1,
-                        printable(&s.key.id, MAX_QUOTED_CHARS)
+                        printable(id, MAX_QUOTED_CHARS)
                     ));
                     continue;
                 }
-                this.entry(&s.key.id)
-                    .and_modify(|v| v.1 += s.seconds)
-                    .or_insert((&s.key.file, s.seconds));
+                this.entry(id)
+                    .and_modify(|v| v.1 += seconds)
+                    .or_insert((file, seconds));
             }
             for (id, (file, secs)) in this {
-                run.entry(id)
+                run.entry(IdRef(id))
                     .and_modify(|v| v.1 = v.1.max(secs))
                     .or_insert((file, secs));
             }
@@ -510,16 +545,23 @@ impl Store {
         };
         self.runs = next;
         let now = self.runs;
+        // The run's tests merged into the store's, both in id order, and the map rebuilt from the sorted result
+        // (one pass; inserting each id searched the map with a byte-at-a-time memcmp per step).
+        let old = std::mem::take(&mut self.tests);
+        let mut merged: Vec<(String, Entry)> = Vec::with_capacity(old.len() + run.len());
+        let mut old = old.into_iter().peekable();
         for (id, (file, secs)) in &run {
-            let file = if TestKey::default_file_is(id, file) {
+            while let Some(before) = old.next_if(|(k, _)| IdRef(k) < *id) {
+                merged.push(before);
+            }
+            let file = if TestKey::default_file_is(id.0, file) {
                 None
             } else {
                 Some(file.to_string())
             };
             let secs = round_seconds(*secs);
-            match self.tests.entry(id.to_string()) {
-                MapEntry::Occupied(mut o) => {
-                    let e = o.get_mut();
+            match old.next_if(|(k, _)| IdRef(k) == *id) {
+                Some((k, mut e)) => {
                     e.samples.push(secs);
                     if e.samples.len() > WINDOW {
                         e.samples.drain(..e.samples.len() - WINDOW);
@@ -528,18 +570,22 @@ impl Store {
                     e.runs_seen += 1;
                     e.file = file;
                     summary.updated_tests += 1;
+                    merged.push((k, e));
                 }
-                MapEntry::Vacant(v) => {
-                    v.insert(Entry {
+                None => {
+                    let e = Entry {
                         file,
                         samples: vec![secs],
                         last_run: now,
                         runs_seen: 1,
-                    });
+                    };
                     summary.new_tests += 1;
+                    merged.push((id.0.to_string(), e));
                 }
             }
         }
+        merged.extend(old);
+        self.tests = merged.into_iter().collect();
         summary.missing = self
             .tests
             .iter()
@@ -686,21 +732,24 @@ fn key_of(id: &str, e: &Entry) -> TestKey {
 }
 
 fn file_matches(id: &str, file: &str) -> bool {
-    id == file
-        || id
-            .strip_prefix(file)
-            .is_some_and(|rest| rest.starts_with("::"))
+    // A file cut from the id itself (the report readers' flat samples) is its prefix without comparing bytes.
+    let rest = if std::ptr::eq(file.as_ptr(), id.as_ptr()) {
+        id.get(file.len()..)
+    } else {
+        id.strip_prefix(file)
+    };
+    rest.is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
 }
 
-fn sample_problem(s: &Sample) -> Option<String> {
-    if let Err(why) = check_seconds(s.seconds) {
-        Some(format!("time {} {why}", s.seconds))
-    } else if s.key.id.is_empty() || !s.key.is_canonical() {
+fn sample_problem(file: &str, id: &str, seconds: f64) -> Option<String> {
+    if let Err(why) = check_seconds(seconds) {
+        Some(format!("time {seconds} {why}"))
+    } else if id.is_empty() || !is_canonical_id(id) || has_control(file) {
         Some(ID_RULE.to_string())
-    } else if !file_matches(&s.key.id, &s.key.file) {
+    } else if !file_matches(id, file) {
         Some(format!(
             "file `{}` is not a prefix of the id",
-            printable(&s.key.file, MAX_QUOTED_CHARS)
+            printable(file, MAX_QUOTED_CHARS)
         ))
     } else {
         None
@@ -989,6 +1038,91 @@ mod tests {
         }
     }
 
+    /// What recording a run did before the merge: each id of the run (max over reports, first report's file)
+    /// inserted into the map one at a time. The reference for `recording_merges_as_inserting_one_by_one`.
+    fn record_by_inserting(store: &mut Store, reports: &[Vec<Sample>], opts: &RecordOptions) {
+        let mut run: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+        for report in reports {
+            let mut this: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+            for s in report {
+                if sample_problem(&s.key.file, &s.key.id, s.seconds).is_none() {
+                    this.entry(&s.key.id)
+                        .and_modify(|v| v.1 += s.seconds)
+                        .or_insert((&s.key.file, s.seconds));
+                }
+            }
+            for (id, (file, secs)) in this {
+                run.entry(id)
+                    .and_modify(|v| v.1 = v.1.max(secs))
+                    .or_insert((file, secs));
+            }
+        }
+        if run.is_empty() {
+            return;
+        }
+        store.runs += 1;
+        let now = store.runs;
+        for (id, (file, secs)) in run {
+            let file = (!TestKey::default_file_is(id, file)).then(|| file.to_string());
+            let secs = round_seconds(secs);
+            let e = store.tests.entry(id.to_string()).or_insert(Entry {
+                file: None,
+                samples: Vec::new(),
+                last_run: 0,
+                runs_seen: 0,
+            });
+            e.samples.push(secs);
+            if e.samples.len() > WINDOW {
+                e.samples.drain(..e.samples.len() - WINDOW);
+            }
+            e.last_run = now;
+            e.runs_seen += 1;
+            e.file = file;
+        }
+        if opts.prune_after_runs > 0 {
+            store
+                .tests
+                .retain(|_, e| now - e.last_run < opts.prune_after_runs);
+        }
+    }
+
+    proptest::proptest! {
+        /// Recording merges the run's tests into the store's in one pass; the result is what inserting them one by
+        /// one gave, for stores and runs over ids that share prefixes, files that are and are not the default, and
+        /// repeated ids within and across reports.
+        #[test]
+        fn recording_merges_as_inserting_one_by_one(
+            history in proptest::collection::vec(
+                proptest::collection::vec(proptest::collection::vec((0usize..12, 0usize..3, 0u8..5), 0..10), 1..3),
+                0..6,
+            ),
+            prune in 0u64..4,
+        ) {
+            const IDS: [&str; 12] = ["a.py::t1", "a.py::t10", "a.py::t1[x]", "a.py", "a.pyc::x", "b/c.py::T::m",
+                "b/c.py::T", "b/c.py::U::m", "d", "d::e", "a.py::t2", "b/c.py::T::n"];
+            const FILES: [Option<&str>; 3] = [None, Some("a.py"), Some("b/c.py::T")];
+            let opts = RecordOptions { prune_after_runs: prune };
+            let (mut merged, mut inserted) = (Store::new(), Store::new());
+            for run in &history {
+                let reports: Vec<Vec<Sample>> = run
+                    .iter()
+                    .map(|report| {
+                        report
+                            .iter()
+                            .map(|&(id, file, secs)| match FILES[file] {
+                                Some(f) => keyed(f, IDS[id], f64::from(secs) / 4.0),
+                                None => s(IDS[id], f64::from(secs) / 4.0),
+                            })
+                            .collect()
+                    })
+                    .collect();
+                merged.record_run(&reports, &opts);
+                record_by_inserting(&mut inserted, &reports, &opts);
+                proptest::prop_assert_eq!(merged.to_json(), inserted.to_json());
+            }
+        }
+    }
+
     fn samples_of(store: &Store, id: &str) -> Vec<f64> {
         store
             .iter()
@@ -1219,7 +1353,7 @@ mod tests {
             );
             assert_eq!((sum.runs, store.runs(), store.len()), (0, 0, 0));
         }
-        let sum = store.record_run(&[], &RecordOptions::default());
+        let sum = store.record_run::<Vec<Sample>>(&[], &RecordOptions::default());
         assert_eq!((sum.runs, sum.recorded), (0, 0));
     }
 

@@ -329,7 +329,7 @@ pub fn is_canonical_id(id: &str) -> bool {
 }
 
 /// ASCII control characters, which [`TestKey::canonical`] replaces.
-fn has_control(s: &str) -> bool {
+pub(crate) fn has_control(s: &str) -> bool {
     // Eight bytes at a time, without an early exit (it runs on every id): wasm has no SIMD here, and natively the
     // loop is as fast as the vectorised byte fold it replaced. A byte is below 0x20 or equal to 0x7F exactly when
     // the classic "has a byte less than" test finds it in `x` or in `x ^ 0x7F…` (which turns 0x7F into 0).
