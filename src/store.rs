@@ -381,11 +381,20 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// The smallest duration [`round_seconds`] keeps (1 ns); anything smaller becomes 0.
+pub const MIN_ROUNDED_SECONDS: f64 = 1e-9;
+
 /// Rounds a duration to 4 significant digits (the store's precision). Idempotent; 0 stays 0; the result is the
-/// `f64` nearest to the decimal, so it prints short (`0.001536`, `12.35`, `1235`).
+/// `f64` nearest to the decimal, so it prints short (`0.001536`, `12.35`, `1235`). Durations under a nanosecond
+/// ([`MIN_ROUNDED_SECONDS`]) are 0: no runner measures them, and far below it (under ~1e-297 s) the scale factor
+/// would overflow and the rounding stop being idempotent, so that a store read and written again changed (found
+/// by the record_path fuzz target).
 pub fn round_seconds(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
+    }
+    if x.abs() < MIN_ROUNDED_SECONDS {
+        return 0.0;
     }
     let exp = x.abs().log10().floor() as i32; // x ∈ [10^exp, 10^(exp+1))
     let p = 3 - exp; // digits after the decimal point
@@ -1147,9 +1156,19 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(round_seconds(x), want, "round_seconds({x})");
         }
+        // Under a nanosecond: 0, down to the smallest subnormal.
+        for x in [
+            9.99e-10,
+            8.202512253115727e-301,
+            9.999999999999995e-308,
+            f64::from_bits(1),
+        ] {
+            assert_eq!(round_seconds(x), 0.0, "round_seconds({x})");
+        }
+        assert_eq!(round_seconds(1e-9), 1e-9);
         // Idempotent, so a loaded store writes the same bytes again.
-        let mut x = 1.0e-6;
-        while x < 1.0e6 {
+        let mut x = 1.0e-320;
+        while x < 1.0e7 {
             let r = round_seconds(x);
             assert_eq!(round_seconds(r), r, "not idempotent at {x}");
             x *= 1.0123;
@@ -1320,6 +1339,38 @@ mod tests {
             .map(|t| (t.samples.to_vec(), t.last_run, t.runs_seen));
         let want: Vec<f64> = (3..WINDOW + 3).map(|i| i as f64).collect();
         assert_eq!(t, Some((want, (WINDOW + 3) as u64, (WINDOW + 3) as u64)));
+    }
+
+    /// A store loads back to the same bytes it was written as, whatever its samples, tiny and subnormal ones
+    /// included (they used to round to values that rounded differently again: tests/hostile.rs has the case the
+    /// record_path fuzz target found).
+    #[test]
+    fn stores_round_trip_byte_for_byte_with_extreme_samples() {
+        let extremes = [
+            "9.999999999999995e-308",
+            "9.999999999999995e-309",
+            "9.999999999999992e-309",
+            "4.9e-324",
+            "2.2250738585072014e-308",
+            "1.234567e-300",
+            "0.30000000000000004",
+            "999999.9",
+        ];
+        let entries: Vec<String> = extremes
+            .iter()
+            .enumerate()
+            .map(|(i, x)| format!(r#""t.py::x{i}":{{"samples":[{x}],"last_run":1,"runs_seen":1}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"format":"timeshard-store","version":1,"runs":1,"tests":{{{}}}}}"#,
+            entries.join(",")
+        );
+        let (store, warnings) = Store::load(text.as_bytes()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let json = store.to_json();
+        let (loaded, warnings) = Store::load(json.as_bytes()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(loaded.to_json(), json);
     }
 
     #[test]

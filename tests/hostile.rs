@@ -1238,3 +1238,25 @@ fn a_summed_time_past_the_cap_is_not_dropped_by_the_store() {
     );
     assert_eq!(r.summary.recorded, 2);
 }
+
+/// Durations far under a nanosecond (record_path fuzz target, 2026-11-27): summed in a report and rounded, such a
+/// value did not survive being read back — the store changed each time it was loaded and written. Now they are 0,
+/// and the store a record writes loads back to the same bytes.
+#[test]
+fn tiny_durations_become_zero_and_the_store_round_trips() {
+    // This format gives milliseconds.
+    let report = r#"{"durations": [
+        {"spec": "tests/test_a.py::tiny", "duration": 8.202512253115727e-301},
+        {"spec": "tests/test_a.py::tiny", "duration": 3.333210073822712e-284},
+        {"spec": "tests/test_a.py::subnormal", "duration": 5e-324},
+        {"spec": "tests/test_a.py::real", "duration": 250}
+    ]}"#;
+    let result = record(None, vec![src("timings.json", report)]);
+    let stored = stored(&result.store);
+    assert_eq!(stored["tests/test_a.py::tiny"], [0.0]);
+    assert_eq!(stored["tests/test_a.py::subnormal"], [0.0]);
+    assert_eq!(stored["tests/test_a.py::real"], [0.25]);
+    let (loaded, warnings) = Store::load(result.store.as_bytes()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(loaded.to_json(), result.store);
+}
