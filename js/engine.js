@@ -5,7 +5,6 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import {
-  actuals as wasmActuals,
   initSync,
   plan as wasmPlan,
   record as wasmRecord,
@@ -176,7 +175,9 @@ export function plan(request) {
 
 /**
  * Merges reports into a store; a report may be { name, data } or { name, path } (see intoCore; one that cannot be
- * read is left out with a warning in the summary). Returns { store, summary }.
+ * read is left out with a warning in the summary). With `measure: { groups, granularity }` (the plan the run
+ * executed), also measures each group's actual time from the same reading of the reports. Returns
+ * { store, summary, actuals } (actuals: [{ seconds, missing }] per group, or null without `measure`).
  */
 export function record(request) {
   loadEngine();
@@ -184,18 +185,6 @@ export function record(request) {
   const result = callReading('record', wasmRecord, { ...request, reports: sources }, reader);
   if (unread.length > 0) result.summary.warnings = [...unread, ...(result.summary.warnings ?? [])];
   return result;
-}
-
-/**
- * Each group's time in the run that executed a plan: `request` = { groups: string[][], reports: [{ name, data } or
- * { name, path }],
- * roots, granularity }. Returns [{ seconds, missing }], one per group, in order.
- */
-export function actuals(request) {
-  loadEngine();
-  // A report that cannot be read counts as absent: its tests become `missing` (record says why).
-  const { sources, reader } = intoCore(request.reports, 'report');
-  return callReading('actuals', wasmActuals, { ...request, reports: sources }, reader);
 }
 
 /**

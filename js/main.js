@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
 import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
-import { actuals as coreActuals, engineVersion, planDegrading, record as coreRecord } from './engine.js';
+import { engineVersion, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
   optionLikeWarning,
@@ -272,25 +272,24 @@ async function select(inputs, ctx) {
 }
 
 /**
- * Actual test time per worker of `plan`, from this run's reports, in one pass of the core over them: each test is
- * matched and summed as the plan matched it. Tests without a time in the reports are counted (`missing`) and their
- * estimate is included in `actual`.
+ * The groups of `plan` that ran tests, for the core to measure while it records this run's reports (`measure`: each
+ * test matched and summed as the plan matched it; a test without a time in the reports is counted as `missing` and
+ * its estimate is included), and how to pair the core's answer with them: `compare(actuals)` →
+ * [{ index, tests, predicted, actual, missing }] per group.
  */
-export function compareWithPlan(plan, reports, roots) {
+function planComparison(plan) {
   const groups = plan.groups.filter((g) => g.tests.length > 0);
-  const measured = coreActuals({
-    groups: groups.map((g) => g.tests),
-    reports,
-    roots,
-    granularity: plan.granularity,
-  });
-  return groups.map((group, i) => ({
-    index: group.index,
-    tests: group.tests.length,
-    predicted: group.predicted_seconds,
-    actual: measured[i].seconds,
-    missing: measured[i].missing,
-  }));
+  return {
+    measure: { groups: groups.map((g) => g.tests), granularity: plan.granularity },
+    compare: (actuals) =>
+      groups.map((group, i) => ({
+        index: group.index,
+        tests: group.tests.length,
+        predicted: group.predicted_seconds,
+        actual: actuals[i].seconds,
+        missing: actuals[i].missing,
+      })),
+  };
 }
 
 /** record: restore → reports → record → save → outputs + summary. Never fails the build. */
@@ -319,6 +318,9 @@ async function recordRun(inputs, ctx, base) {
   const restored = await restoreStoreSafely(inputs.cacheKey);
   warnings.push(...restored.warnings);
   core.info(restored.key ? `timing store: restored ${logSafe(restored.key)}` : 'timing store: none restored, starting a new one');
+  // The plan this run executed, if there is one: the core measures its groups while it reads the reports.
+  const found = await findPlan(inputs, ctx);
+  const planned = found.plan ? planComparison(found.plan) : null;
 
   let result;
   try {
@@ -327,6 +329,7 @@ async function recordRun(inputs, ctx, base) {
       reports: reports.files,
       roots,
       prune_after_runs: inputs.pruneAfterRuns,
+      measure: planned?.measure,
     });
   } catch (error) {
     warnings.push(`the reports could not be recorded, the timing store is left as it is: ${error.message}`);
@@ -349,15 +352,7 @@ async function recordRun(inputs, ctx, base) {
   }
   warnings.push(...(saved?.warnings ?? []));
 
-  let comparison = null;
-  const found = await findPlan(inputs, ctx);
-  if (found.plan) {
-    try {
-      comparison = compareWithPlan(found.plan, reports.files, roots);
-    } catch (error) {
-      warnings.push(`predicted and actual times could not be compared: ${error.message}`);
-    }
-  }
+  const comparison = planned && result.actuals ? planned.compare(result.actuals) : null;
 
   core.info(
     `recorded ${summary.recorded} tests; store: ${summary.tests} tests over ${summary.runs} runs ` +

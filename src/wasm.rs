@@ -2,7 +2,7 @@
 //! result with `Serializer::json_compatible()` (plain objects and arrays, no `Map`s). Errors cross once, here, as a
 //! `JsError` carrying the core's message. Nothing else lives here; the core is tested natively.
 //!
-//! The requests are the fields of [`JsPlanRequest`], [`JsRecordRequest`] and [`JsActualsRequest`] (the shim,
+//! The requests are the fields of [`JsPlanRequest`] and [`JsRecordRequest`] (the shim,
 //! `js/engine.js`, builds them). A report or timing file is `{ name, data }` (bytes, copied in) or
 //! `{ name, read, size }`: the index by which the [`FileReader`] passed with the request reads it straight into the
 //! module's memory when the core gets to it ([`Sources`]).
@@ -204,15 +204,15 @@ struct JsRecordRequest {
     roots: Vec<String>,
     #[serde(default)]
     prune_after_runs: Option<f64>,
+    /// The plan the run executed, to measure each group's actual time from the same reports.
+    #[serde(default)]
+    measure: Option<JsMeasure>,
 }
 
+/// The groups of a plan (each group's tests) and its granularity.
 #[derive(Deserialize)]
-struct JsActualsRequest {
+struct JsMeasure {
     groups: Vec<Vec<String>>,
-    #[serde(default)]
-    reports: Vec<JsSource>,
-    #[serde(default)]
-    roots: Vec<String>,
     #[serde(default)]
     granularity: Option<String>,
 }
@@ -221,6 +221,8 @@ struct JsActualsRequest {
 struct JsRecordResult<'a> {
     store: &'a str,
     summary: &'a api::RecordSummary,
+    /// Per group of `measure`, in order: `{ seconds, missing }`; `null` without `measure`.
+    actuals: Option<&'a [api::GroupActual]>,
 }
 
 /// Defaults shared with action.yml (keep in sync): auto workers, 300 s target, 60 s overhead, 20 workers max, prune after 30 runs.
@@ -331,7 +333,7 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
         .map_err(js_err)
 }
 
-/// All sources of a request, read (record and actuals hold every report at once anyway); warnings for files left
+/// All sources of a request, read (a record holds every report at once anyway); warnings for files left
 /// out go to `warnings`.
 fn read_all(
     js: Vec<JsSource>,
@@ -355,7 +357,9 @@ fn read_all(
 }
 
 /// Merges one run's reports into the timing store; `reader`: the [`FileReader`] for its reports given as `read`.
-/// Returns `{ store, summary }`.
+/// With `measure` (the plan the run executed), also measures each of its groups from the same reading of the
+/// reports: a plan whose granularity is unknown is not measured (a warning), recording goes on. Returns
+/// `{ store, summary, actuals }`.
 #[wasm_bindgen]
 pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsError> {
     let js: JsRecordRequest = serde_wasm_bindgen::from_value(request)
@@ -373,7 +377,19 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
         roots: js.roots,
         prune_after_runs,
     };
-    let mut result = api::record(&req).map_err(js_err)?;
+    let measure = js
+        .measure
+        .and_then(|m| match parse_granularity(m.granularity.as_deref()) {
+            Ok(granularity) => Some(api::Measure {
+                groups: m.groups,
+                granularity,
+            }),
+            Err(e) => {
+                left_out.push(format!("the plan was not compared with the reports: {e}"));
+                None
+            }
+        });
+    let (mut result, actuals) = api::record_measuring(&req, measure.as_ref()).map_err(js_err)?;
     if !left_out.is_empty() {
         left_out.append(&mut result.summary.warnings);
         result.summary.warnings = left_out;
@@ -381,29 +397,10 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
     JsRecordResult {
         store: &result.store,
         summary: &result.summary,
+        actuals: actuals.as_deref(),
     }
     .serialize(&Serializer::json_compatible())
     .map_err(js_err)
-}
-
-/// Each group's time in the run that executed the plan, from that run's reports (`reader`: the [`FileReader`] for
-/// those given as `read`): `[{ seconds, missing }]`. A report left out counts as absent (record says why).
-#[wasm_bindgen]
-pub fn actuals(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsError> {
-    let js: JsActualsRequest = serde_wasm_bindgen::from_value(request)
-        .map_err(|e| js_err(format!("actuals request: {e}")))?;
-    let granularity = parse_granularity(js.granularity.as_deref()).map_err(js_err)?;
-    reserve_heap(Sources::expected_bytes(&js.reports));
-    let req = api::ActualsRequest {
-        groups: js.groups,
-        reports: read_all(js.reports, reader.as_ref(), &mut Vec::new())
-            .map_err(|e| js_err(format!("actuals request: {e}")))?,
-        roots: js.roots,
-        granularity,
-    };
-    api::actuals(&req)
-        .serialize(&Serializer::json_compatible())
-        .map_err(js_err)
 }
 
 /// The core's version (the crate version).

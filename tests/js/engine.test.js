@@ -89,15 +89,17 @@ test('reports given by path are recorded and measured exactly as the same bytes 
     const gone = rec([...byPath, { name: 'gone.xml', path: path.join(dir, 'gone.xml') }]);
     assert.match(gone.summary.warnings[0], /^report "gone\.xml" could not be read: ENOENT/);
     assert.equal(gone.store, rec(inline).store);
-    const act = (reports) => engine.actuals({ groups: [['a.py'], ['b.py']], reports, roots: [], granularity: 'file' });
+    const measure = { groups: [['a.py'], ['b.py']], granularity: 'file' };
+    const act = (reports) => engine.record({ store: null, reports, roots: [], prune_after_runs: 30, measure }).actuals;
     assert.deepEqual(act(byPath), act(inline));
     assert.deepEqual(act(byPath), [{ seconds: 2.5, missing: 0 }, { seconds: 1, missing: 0 }]);
+    assert.equal(rec(inline).actuals, null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('actuals: each group of a plan measured from the run\'s reports in one call', { skip }, () => {
+test('record measures each group of the plan the run executed, from the same reading of its reports', { skip }, () => {
   const junit = new TextEncoder().encode(
     '<testsuite>' +
       '<testcase file="a.py" classname="a" name="t1" time="1.5"/>' +
@@ -105,21 +107,20 @@ test('actuals: each group of a plan measured from the run\'s reports in one call
       '<testcase file="b.py" classname="b" name="t" time="4"/>' +
       '</testsuite>',
   );
-  const measured = engine.actuals({
-    groups: [['a.py'], ['b.py', 'c.py']],
-    reports: [{ name: 'r.xml', data: junit }],
-    roots: [],
-    granularity: 'file',
-  });
-  assert.equal(measured.length, 2);
-  assert.deepEqual(measured[0], { seconds: 3.5, missing: 0 });
+  const record = (measure) =>
+    engine.record({ store: null, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30, measure });
+  const result = record({ groups: [['a.py'], ['b.py', 'c.py']], granularity: 'file' });
+  assert.equal(result.actuals.length, 2);
+  assert.deepEqual(result.actuals[0], { seconds: 3.5, missing: 0 });
   // c.py ran but is in no report: estimated (from the other files) and counted as missing.
-  assert.equal(measured[1].missing, 1);
-  assert.ok(measured[1].seconds > 4 && Number.isFinite(measured[1].seconds));
-  assert.throws(
-    () => engine.actuals({ groups: [['a.py']], reports: [], roots: [], granularity: 'line' }),
-    (e) => e instanceof InputError && /granularity/.test(e.message),
-  );
+  assert.equal(result.actuals[1].missing, 1);
+  assert.ok(result.actuals[1].seconds > 4 && Number.isFinite(result.actuals[1].seconds));
+  assert.equal(result.store, record(undefined).store);
+  // A plan the core cannot read (unknown granularity) is not compared; the run is still recorded.
+  const odd = record({ groups: [['a.py']], granularity: 'line' });
+  assert.equal(odd.actuals, null);
+  assert.equal(odd.store, result.store);
+  assert.match(odd.summary.warnings[0], /^the plan was not compared with the reports: .*granularity/);
 });
 
 test('core input errors become InputError naming the input', { skip }, () => {
