@@ -97,8 +97,8 @@ pub struct Store {
     tests: BTreeMap<String, Entry>,
 }
 
-/// One test's history.
-#[derive(Debug, Clone, PartialEq)]
+/// One test's history (empty only until its first [`Entry::observe`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Entry {
     /// The file when it differs from `TestKey::from_id(id).file`.
     file: Option<String>,
@@ -106,6 +106,19 @@ struct Entry {
     samples: Vec<f64>,
     last_run: u64,
     runs_seen: u64,
+}
+
+impl Entry {
+    /// Adds run `now`'s rounded duration (the oldest beyond [`WINDOW`] go) and the file it was reported under.
+    fn observe(&mut self, secs: f64, now: u64, file: Option<String>) {
+        self.samples.push(secs);
+        if self.samples.len() > WINDOW {
+            self.samples.drain(..self.samples.len() - WINDOW);
+        }
+        self.last_run = now;
+        self.runs_seen += 1;
+        self.file = file;
+    }
 }
 
 /// A read-only view of one stored test.
@@ -571,23 +584,13 @@ impl Store {
             let secs = round_seconds(*secs);
             match old.next_if(|(k, _)| IdRef(k) == *id) {
                 Some((k, mut e)) => {
-                    e.samples.push(secs);
-                    if e.samples.len() > WINDOW {
-                        e.samples.drain(..e.samples.len() - WINDOW);
-                    }
-                    e.last_run = now;
-                    e.runs_seen += 1;
-                    e.file = file;
+                    e.observe(secs, now, file);
                     summary.updated_tests += 1;
                     merged.push((k, e));
                 }
                 None => {
-                    let e = Entry {
-                        file,
-                        samples: vec![secs],
-                        last_run: now,
-                        runs_seen: 1,
-                    };
+                    let mut e = Entry::default();
+                    e.observe(secs, now, file);
                     summary.new_tests += 1;
                     merged.push((id.0.to_string(), e));
                 }
@@ -1074,19 +1077,11 @@ mod tests {
         for (id, (file, secs)) in run {
             let file = (!TestKey::default_file_is(id, file)).then(|| file.to_string());
             let secs = round_seconds(secs);
-            let e = store.tests.entry(id.to_string()).or_insert(Entry {
-                file: None,
-                samples: Vec::new(),
-                last_run: 0,
-                runs_seen: 0,
-            });
-            e.samples.push(secs);
-            if e.samples.len() > WINDOW {
-                e.samples.drain(..e.samples.len() - WINDOW);
-            }
-            e.last_run = now;
-            e.runs_seen += 1;
-            e.file = file;
+            store
+                .tests
+                .entry(id.to_string())
+                .or_default()
+                .observe(secs, now, file);
         }
         if opts.prune_after_runs > 0 {
             store
