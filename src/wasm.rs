@@ -140,7 +140,9 @@ impl<'r> Sources<'r> {
         if !(size.is_finite() && size >= 0.0) {
             return false;
         }
-        let len = size as usize;
+        // Past the limit the parser refuses a file with a warning naming the limit: one byte more than it allows is
+        // all it needs to see, whatever the file has grown to since the shim matched it.
+        let len = (size as usize).min(crate::limits::MAX_REPORT_BYTES + 1);
         // The old bytes are about to be overwritten: a buffer too small is replaced rather than grown (growing
         // copies its whole old allocation), and one large enough keeps its bytes instead of being zeroed again.
         if buf.capacity() < len {

@@ -1,6 +1,6 @@
 // engine.js: the wasm door (from js/, loading ../pkg), error translation and the last-resort splitter.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -62,6 +62,22 @@ test('timing files given by path are read into the core and plan exactly as the 
     const missing = engine.plan(request({ timings: [...byPath, { name: 'gone.xml', path: path.join(dir, 'gone.xml') }] }));
     assert.match(missing.warnings[0], /^timing file "gone\.xml" could not be read: ENOENT/);
     assert.deepEqual(missing.groups, a.groups);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that grew past the size limit after it was matched is refused after reading just past the limit', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
+  try {
+    // 4 GiB, sparse: read whole, it would not fit in the module's memory at all ("do not fit").
+    const big = path.join(dir, 'big.xml');
+    writeFileSync(big, '<testsuite>');
+    truncateSync(big, 4 * 1024 ** 3);
+    const result = engine.plan(request({ timings: [{ name: 'big.xml', path: big, size: 100 }] }));
+    assert.match(result.warnings.join('\n'), /big\.xml.*128 MiB/);
+    assert.doesNotMatch(result.warnings.join('\n'), /do not fit/);
+    assert.equal(result.groups.flatMap((g) => g.tests).length, 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
