@@ -1,7 +1,8 @@
-// The workflows users copy and the ones this repository runs, checked against GitHub's own workflow schema with
-// @actions/workflow-parser (the parser behind GitHub's workflow language services): .github/workflows/*.yml and
-// every ```yaml block of the README. A README block that is a list of steps is checked as the steps of one job.
-// (Nothing here runs on GitHub; this catches what the schema can: unknown keys, misplaced values, broken ${{ }}.)
+// The workflows users copy, the ones this repository runs and the action's metadata, checked against GitHub's own
+// schemas with @actions/workflow-parser (the parser behind GitHub's workflow language services): action.yml,
+// .github/workflows/*.yml and every ```yaml block of the README. A README block that is a list of steps is checked
+// as the steps of one job. (Nothing here runs on GitHub; this catches what the schemas can: unknown keys, misplaced
+// values, broken ${{ }}, a Marketplace icon GitHub does not accept.)
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,9 @@ async function loadParser() {
     const outfile = path.join(dir, 'parser.mjs');
     await build({
       stdin: {
-        contents: "export { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser';",
+        contents:
+          "export { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser';\n" +
+          "export { parseAction } from '@actions/workflow-parser/actions/index';",
         resolveDir: ROOT,
       },
       bundle: true,
@@ -73,6 +76,18 @@ test('the parser finds the mistakes a workflow can have (so that a clean result 
   const found = await problems('broken.yml', broken);
   assert.ok(found.some((m) => /Line: 6/.test(m)), found.join('\n'));
   assert.ok(found.some((m) => /whith/.test(m)), found.join('\n'));
+});
+
+test('action.yml follows GitHub\'s action metadata schema', () => {
+  const content = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
+  const result = parser.parseAction({ name: 'action.yml', content }, new parser.NoOperationTraceWriter());
+  assert.deepEqual(result.context.errors.getErrors().map((e) => e.message), []);
+  // And a broken one is caught.
+  const broken = content.replace(/^ {2}icon: .*$/m, '  icon: columns').replace('using: node24', 'using: node99');
+  const found = parser.parseAction({ name: 'action.yml', content: broken }, new parser.NoOperationTraceWriter());
+  const messages = found.context.errors.getErrors().map((e) => e.message).join('\n');
+  assert.match(messages, /'columns'/);
+  assert.match(messages, /'node99'/);
 });
 
 test('the repository\'s own workflows follow GitHub\'s workflow schema', async () => {
