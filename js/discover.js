@@ -1,6 +1,7 @@
 // Finding things on disk: test files from globs, test ids from a list file, file sizes for the no-history estimate,
 // and report/timing files as bytes for the core. Paths come out relative to the base directory, with `/`.
 
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as glob from '@actions/glob';
@@ -107,7 +108,9 @@ export async function readTestList(file, base) {
 
 /**
  * A size per test for the no-history estimate: for a file id, the file's bytes; for `file::…` ids, the file's
- * bytes shared equally by the listed ids of that file; null when the file cannot be read.
+ * bytes shared equally by the listed ids of that file; null when the file cannot be read. One synchronous stat per
+ * file, without an exception for a missing one: for 16,000 files that took ~50 ms where a promise per file took
+ * 210–300 ms (a missing file also paid for building an error).
  */
 export async function testSizes(ids, base) {
   const perFile = new Map();
@@ -117,16 +120,15 @@ export async function testSizes(ids, base) {
     perFile.set(file, (perFile.get(file) ?? 0) + 1);
   }
   const bytes = new Map();
-  await Promise.all(
-    [...perFile.keys()].map(async (file) => {
-      try {
-        const info = await stat(path.resolve(base, file));
-        bytes.set(file, info.isFile() ? info.size : null);
-      } catch {
-        bytes.set(file, null);
-      }
-    }),
-  );
+  for (const file of perFile.keys()) {
+    let info;
+    try {
+      info = statSync(path.resolve(base, file), { throwIfNoEntry: false });
+    } catch {
+      info = undefined; // not a path this system can stat (too long, a file where a directory should be, …)
+    }
+    bytes.set(file, info?.isFile() ? info.size : null);
+  }
   return ids.map((id) => {
     const cut = id.indexOf('::');
     const file = cut === -1 ? id : id.slice(0, cut);

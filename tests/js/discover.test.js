@@ -98,6 +98,9 @@ test('globs: files only, relative with /, sorted by code point, negation, no dup
     assert.deepEqual(await globFiles([], dir), []);
     const sizes = await testSizes(['tests/a_test.py', 'tests/b_test.py', 'missing.py'], dir);
     assert.deepEqual(sizes, [30, 10, null]);
+    // A directory, a path through a file (ENOTDIR, not ENOENT) and a name too long for the system: no size either.
+    const odd = await testSizes(['tests', 'tests/a_test.py/inner.py', `${'n'.repeat(5000)}.py`], dir);
+    assert.deepEqual(odd, [null, null, null]);
     const shared = await testSizes(['tests/a_test.py::t1', 'tests/a_test.py::t2', 'tests/a_test.py::t3'], dir);
     assert.deepEqual(shared, [10, 10, 10]);
   } finally {
