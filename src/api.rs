@@ -219,11 +219,7 @@ pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
         &req.roots,
         &mut Vec::new(),
     );
-    let measure = Measure {
-        groups: req.groups.clone(),
-        granularity: req.granularity,
-    };
-    measure_groups(&reports, &measure, &req.roots)
+    measure_groups(&reports, &req.groups, req.granularity, &req.roots)
 }
 
 /// The groups of a plan to measure while recording the run that executed it ([`record_measuring`]).
@@ -236,17 +232,20 @@ pub struct Measure {
 }
 
 /// [`actuals`] from reports already read.
-fn measure_groups(reports: &[Samples], measure: &Measure, roots: &[String]) -> Vec<GroupActual> {
-    let g = measure.granularity;
+fn measure_groups(
+    reports: &[Samples],
+    groups: &[Vec<String>],
+    g: Granularity,
+    roots: &[String],
+) -> Vec<GroupActual> {
     let mut warnings = Vec::new();
     let known = unit_totals(known_timings(&[], reports), g);
-    let all: Vec<String> = measure.groups.iter().flatten().cloned().collect();
+    let all: Vec<String> = groups.iter().flatten().cloned().collect();
     let units = units_to_split(Some(&all), &[], roots, g, &known, &mut warnings);
     let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
     let index: FxHashMap<&TestKey, usize> =
         units.run.iter().enumerate().map(|(i, k)| (k, i)).collect();
-    measure
-        .groups
+    groups
         .iter()
         .map(|tests| {
             // A unit counts once per group, however many of its tests the group lists.
@@ -600,7 +599,7 @@ pub fn record_measuring(
             }
         }
     }
-    let measured = measure.map(|m| measure_groups(&runs, m, &req.roots));
+    let measured = measure.map(|m| measure_groups(&runs, &m.groups, m.granularity, &req.roots));
     let opts = RecordOptions {
         prune_after_runs: req.prune_after_runs,
     };

@@ -86,6 +86,18 @@ fn pick<'a>(raw: Option<Option<&'a str>>, buf: &'a str) -> Option<&'a str> {
     raw.map(|v| v.unwrap_or(buf))
 }
 
+/// A test case attribute [`Parser::case`] reads, by local name: its name in messages and its slot (0 name,
+/// 1 classname, 2 file, 3 time). The one list of them: [`EmptyCase`] keeps exactly these.
+fn case_attr(key: &str) -> Option<(&'static str, usize)> {
+    match key {
+        "name" => Some(("name", 0)),
+        "classname" => Some(("classname", 1)),
+        "file" | "filepath" => Some(("file", 2)),
+        "time" => Some(("time", 3)),
+        _ => None,
+    }
+}
+
 /// Reused buffers for attribute values that need decoding (entities, white space).
 #[derive(Default)]
 struct Bufs {
@@ -437,7 +449,7 @@ impl<'a> EmptyCase<'a> {
                 return None;
             }
             let key = RawAttrs::local(key);
-            if matches!(key, "name" | "classname" | "file" | "filepath" | "time") {
+            if case_attr(key).is_some() {
                 *tag.attrs.get_mut(tag.n)? = (key, value, plain);
                 tag.n += 1;
             }
@@ -789,12 +801,14 @@ impl Parser<'_, '_> {
                 malformed = true;
                 break;
             };
-            let (which, slot, out) = match key {
-                "name" => ("name", 0, &mut bufs.name),
-                "classname" => ("classname", 1, &mut bufs.classname),
-                "file" | "filepath" => ("file", 2, &mut bufs.file),
-                "time" => ("time", 3, &mut bufs.time),
-                _ => continue,
+            let Some((which, slot)) = case_attr(key) else {
+                continue;
+            };
+            let out = match slot {
+                0 => &mut bufs.name,
+                1 => &mut bufs.classname,
+                2 => &mut bufs.file,
+                _ => &mut bufs.time,
             };
             let Some(slot) = raw.get_mut(slot) else {
                 continue;
