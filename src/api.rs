@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, ParseOptions, Sample, Samples};
-use crate::store::{RecordOptions, Store};
+use crate::store::{self, RecordOptions, Store};
 use crate::test_id::{unit_id_of, IdRef, TestKey};
 use crate::{Granularity, Result};
 
@@ -183,7 +183,7 @@ pub fn plan_streaming(
     let mut warnings = Vec::new();
     let store = load_store(req.store.as_deref(), &mut warnings);
 
-    let stored = store.timings();
+    let stored = store.timings_borrowed();
     let reports = read_timings(timings, &req.roots, &mut warnings);
     let known = unit_totals(known_timings(&stored, &reports), g);
     drop(reports);
@@ -239,7 +239,7 @@ fn measure_groups(
     roots: &[String],
 ) -> Vec<GroupActual> {
     let mut warnings = Vec::new();
-    let known = unit_totals(known_timings(&[], reports), g);
+    let known = unit_totals(known_timings::<Sample>(&[], reports), g);
     let all: Vec<String> = groups.iter().flatten().cloned().collect();
     let units = units_to_split(Some(&all), &[], roots, g, &known, &mut warnings);
     let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
@@ -301,10 +301,35 @@ struct KnownRef<'a> {
     seconds: f64,
 }
 
+/// A stored timing as [`known_timings`] reads it: the store's own ([`store::Timing`]), or a [`Sample`].
+trait AsKnown {
+    fn known(&self) -> KnownRef<'_>;
+}
+
+impl AsKnown for Sample {
+    fn known(&self) -> KnownRef<'_> {
+        KnownRef {
+            file: &self.key.file,
+            id: &self.key.id,
+            seconds: self.seconds,
+        }
+    }
+}
+
+impl AsKnown for store::Timing<'_> {
+    fn known(&self) -> KnownRef<'_> {
+        KnownRef {
+            file: &self.file,
+            id: &self.id,
+            seconds: self.seconds,
+        }
+    }
+}
+
 /// Known timings for a plan: `stored` (the store's), then the samples of the timing files for ids not seen yet
 /// (the first source of an id wins). Borrowed, and each report id is looked up by the hash its report already
 /// computed: 200k long ids are neither copied nor hashed again.
-fn known_timings<'a>(stored: &'a [Sample], reports: &'a [Samples]) -> Vec<KnownRef<'a>> {
+fn known_timings<'a, S: AsKnown>(stored: &'a [S], reports: &'a [Samples]) -> Vec<KnownRef<'a>> {
     let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
     let mut known: Vec<KnownRef<'a>> = Vec::with_capacity(total);
     // Hash → index in `known` of the first id with that hash; ids whose hash is taken by another id go to
@@ -328,11 +353,7 @@ fn known_timings<'a>(stored: &'a [Sample], reports: &'a [Samples]) -> Vec<KnownR
         known.push(k);
     };
     for s in stored {
-        let k = KnownRef {
-            file: &s.key.file,
-            id: &s.key.id,
-            seconds: s.seconds,
-        };
+        let k = s.known();
         add(k, report::id_hash(k.id), &mut known);
     }
     for samples in reports {
@@ -698,7 +719,7 @@ mod tests {
                 ],
             ),
         ];
-        let known = known_timings(&[], &reports);
+        let known = known_timings::<Sample>(&[], &reports);
         assert_eq!(
             ids_and_seconds(&known),
             [("a.py::t", 1.0), ("b.py::t", 2.0), ("c.py::t", 4.0)]

@@ -45,6 +45,7 @@
 //! classes therefore never share an id.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -121,10 +122,7 @@ impl TestKey {
     /// listed by `cargo nextest list` — and the whole id is the file, so that two binaries of one crate never
     /// collapse into one unit `my_crate` (which would lose one of them).
     pub fn from_id(id: &str, roots: &[String]) -> TestKey {
-        let (file_part, rest) = match id.find("::") {
-            Some(i) if id[..i].contains(['/', '\\', '.']) => id.split_at(i),
-            _ => (id, ""),
-        };
+        let (file_part, rest) = id_file_part(id);
         let file = normalize_path(file_part, roots);
         let mut full = String::with_capacity(file.len() + rest.len());
         full.push_str(&file);
@@ -136,14 +134,19 @@ impl TestKey {
     /// already a clean relative path (then it is its own normal form): the store asks this for every test it
     /// writes.
     pub fn default_file_is(id: &str, file: &str) -> bool {
-        let part = match id.find("::") {
-            Some(i) if id[..i].contains(['/', '\\', '.']) => &id[..i],
-            _ => id,
-        };
+        TestKey::from_id_borrowed(id).0 == file
+    }
+
+    /// `TestKey::from_id(id, &[])` as (file, id), borrowed from `id` when its file part is already a clean relative
+    /// path (then it is its own normal form, and the id stays as it is): every id the store writes, so a plan reads
+    /// a 201k-test store without copying an id.
+    pub fn from_id_borrowed(id: &str) -> (Cow<'_, str>, Cow<'_, str>) {
+        let (part, _) = id_file_part(id);
         if is_clean_relative(part) {
-            return part == file;
+            return (Cow::Borrowed(part), Cow::Borrowed(id));
         }
-        TestKey::from_id(id, &[]).file == file
+        let key = TestKey::from_id(id, &[]);
+        (Cow::Owned(key.file), Cow::Owned(key.id))
     }
 
     /// The form under which a test's time is stored and looked up, the same for an id read from a report and an id
@@ -231,6 +234,18 @@ impl TestKey {
     /// no copy is needed to look one up).
     pub fn unit_id(&self, g: Granularity) -> &str {
         unit_id_of(&self.file, &self.id, g)
+    }
+}
+
+/// An id split where [`TestKey::from_id`] splits it: (the file part, the rest from the first `::` on), or (the
+/// whole id, "") when the part before the first `::` does not look like a path. Byte scans: this runs for every
+/// test of a store a plan reads, and `str::find` with a string pattern took 18 ms of a 201k-test plan.
+fn id_file_part(id: &str) -> (&str, &str) {
+    let b = id.as_bytes();
+    let sep = memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1) == Some(&b':'));
+    match sep {
+        Some(i) if b[..i].iter().any(|c| matches!(c, b'/' | b'\\' | b'.')) => id.split_at(i),
+        _ => (id, ""),
     }
 }
 

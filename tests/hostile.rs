@@ -278,8 +278,25 @@ fn deep_json_is_an_error_without_stack_overflow() {
         assert_eq!(message, "invalid JSON: recursion limit exceeded", "{name}");
     }
     // The same through the store and through api::plan (where it is a warning and the plan goes on).
+    // A deep entry is skipped whole (the store reader skips an entry of the wrong shape without building it) and
+    // the rest kept; deep samples are a JSON error for the whole store.
+    let deep_entry = format!(
+        "{{\"format\":\"timeshard-store\",\"version\":1,\"runs\":1,\"tests\":{{\"a.py::t\":{}{},\"b.py::t\":{{\"samples\":[1],\"last_run\":1,\"runs_seen\":1}}}}}}",
+        "[".repeat(DEPTH),
+        "]".repeat(DEPTH)
+    );
+    let (tests, warnings) = on_small_stack(move || {
+        Store::load(deep_entry.as_bytes())
+            .map(|(s, w)| (s.iter().map(|t| t.key.id).collect::<Vec<_>>(), w))
+    })
+    .expect("a deep entry is skipped");
+    assert_eq!(tests, ["b.py::t"]);
+    assert_eq!(
+        warnings,
+        ["timing store: skipped test `a.py::t`: expected an object"]
+    );
     let deep_store = format!(
-        "{{\"format\":\"timeshard-store\",\"version\":1,\"runs\":1,\"tests\":{{\"a.py::t\":{}{}}}}}",
+        "{{\"format\":\"timeshard-store\",\"version\":1,\"runs\":1,\"tests\":{{\"a.py::t\":{{\"samples\":{}{}}}}}}}",
         "[".repeat(DEPTH),
         "]".repeat(DEPTH)
     );
@@ -304,7 +321,7 @@ fn deep_json_is_an_error_without_stack_overflow() {
     })
     .expect("a deep store and timing file are warnings");
     assert_eq!(planned(&plan), ["a.py", "b.py"]);
-    assert!(has_warning(&plan.warnings, "timing store: not valid JSON: recursion limit exceeded at line 1 column 194; starting without recorded history"), "{:?}", plan.warnings);
+    assert!(has_warning(&plan.warnings, "timing store: not valid JSON: recursion limit exceeded at line 1 column 204; starting without recorded history"), "{:?}", plan.warnings);
     assert!(has_warning(&plan.warnings, "report deep.json, line 1, column 128: invalid JSON: recursion limit exceeded; timing file ignored"), "{:?}", plan.warnings);
 }
 
