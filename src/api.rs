@@ -331,42 +331,127 @@ impl AsKnown for store::Timing<'_> {
 /// computed: 200k long ids are neither copied nor hashed again.
 fn known_timings<'a, S: AsKnown>(stored: &'a [S], reports: &'a [Samples]) -> Vec<KnownRef<'a>> {
     let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
-    let mut known: Vec<KnownRef<'a>> = Vec::with_capacity(total);
-    // Hash → index in `known` of the first id with that hash; ids whose hash is taken by another id go to
-    // `overflow` (as in the reports' own index).
-    let mut seen: FxHashMap<u64, usize> =
-        FxHashMap::with_capacity_and_hasher(total, Default::default());
-    let mut overflow: FxHashSet<&'a str> = FxHashSet::default();
-    let mut add = |k: KnownRef<'a>, hash: u64, known: &mut Vec<KnownRef<'a>>| {
-        match seen.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(known.len());
+    let mut fold = KnownFold {
+        known: Vec::with_capacity(total),
+        seen: FxHashMap::with_capacity_and_hasher(total, Default::default()),
+        overflow: FxHashSet::default(),
+    };
+    for chunk in stored.chunks(FOLD_CHUNK) {
+        fold.add(chunk.iter().map(|s| {
+            let k = s.known();
+            (k, report::id_hash(k.id))
+        }));
+    }
+    for samples in reports {
+        for start in (0..samples.len()).step_by(FOLD_CHUNK) {
+            let end = (start + FOLD_CHUNK).min(samples.len());
+            fold.add((start..end).map(|i| {
+                let k = KnownRef {
+                    file: samples.file(i),
+                    id: samples.id(i),
+                    seconds: samples.seconds(i),
+                };
+                (k, samples.id_hash(i))
+            }));
+        }
+    }
+    fold.known
+}
+
+/// Items per call of the folds below ([`KnownFold::add`], [`UnitFold::add`]). Each fold is called once per chunk
+/// rather than once for all, and not inlined: V8 runs a wasm function in baseline code until it has run for a
+/// while, and moves it to optimised code only for its next call, so one call over 200k samples ran wholly in
+/// baseline code (about twice as slow).
+const FOLD_CHUNK: usize = 8192;
+
+/// [`known_timings`]' running state.
+struct KnownFold<'a> {
+    known: Vec<KnownRef<'a>>,
+    /// Hash → index in `known` of the first id with that hash; ids whose hash is taken by another id go to
+    /// `overflow` (as in the reports' own index).
+    seen: FxHashMap<u64, usize>,
+    overflow: FxHashSet<&'a str>,
+}
+
+impl<'a> KnownFold<'a> {
+    /// Adds each (timing, hash of its id) whose id is not known yet.
+    #[inline(never)]
+    fn add(&mut self, items: impl Iterator<Item = (KnownRef<'a>, u64)>) {
+        for (k, hash) in items {
+            match self.seen.entry(hash) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(self.known.len());
+                }
+                std::collections::hash_map::Entry::Occupied(slot) => {
+                    if self
+                        .known
+                        .get(*slot.get())
+                        .is_some_and(|first| first.id == k.id)
+                        || !self.overflow.insert(k.id)
+                    {
+                        continue;
+                    }
+                }
             }
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                if known.get(*slot.get()).is_some_and(|first| first.id == k.id)
-                    || !overflow.insert(k.id)
-                {
-                    return;
+            self.known.push(k);
+        }
+    }
+}
+
+/// One output sample of [`unit_totals`]: a unit's total (keyed by its first sample) or a sample passed through.
+enum Slot {
+    Unit {
+        first: usize,
+        exact: Option<f64>,
+        finer: f64,
+    },
+    Passed(usize),
+}
+
+/// [`unit_totals`]' running state.
+struct UnitFold<'a> {
+    slots: Vec<Slot>,
+    index: FxHashMap<IdRef<'a>, usize>,
+    /// The previous sample's unit and slot: a report lists a file's tests together, so most samples hit it and
+    /// skip hashing their unit.
+    last: Option<(IdRef<'a>, usize)>,
+}
+
+impl<'a> UnitFold<'a> {
+    /// Folds `chunk`, whose first sample is sample `start`, into the totals (see [`FOLD_CHUNK`]).
+    #[inline(never)]
+    fn add(&mut self, chunk: &[KnownRef<'a>], start: usize, g: Granularity) {
+        for (j, s) in chunk.iter().enumerate() {
+            let i = start + j;
+            if !s.seconds.is_finite() || s.seconds < 0.0 {
+                self.slots.push(Slot::Passed(i));
+                continue;
+            }
+            let unit = IdRef(unit_id_of(s.file, s.id, g));
+            let slot = match self.last {
+                Some((u, slot)) if u == unit => slot,
+                _ => {
+                    let slots = &mut self.slots;
+                    *self.index.entry(unit).or_insert_with(|| {
+                        slots.push(Slot::Unit {
+                            first: i,
+                            exact: None,
+                            finer: 0.0,
+                        });
+                        slots.len() - 1
+                    })
+                }
+            };
+            self.last = Some((unit, slot));
+            if let Some(Slot::Unit { exact, finer, .. }) = self.slots.get_mut(slot) {
+                if unit == IdRef(s.id) {
+                    *exact = Some(s.seconds);
+                } else {
+                    *finer += s.seconds;
                 }
             }
         }
-        known.push(k);
-    };
-    for s in stored {
-        let k = s.known();
-        add(k, report::id_hash(k.id), &mut known);
     }
-    for samples in reports {
-        for i in 0..samples.len() {
-            let k = KnownRef {
-                file: samples.file(i),
-                id: samples.id(i),
-                seconds: samples.seconds(i),
-            };
-            add(k, samples.id_hash(i), &mut known);
-        }
-    }
-    known
 }
 
 /// `known` (each id once) summed up to the units of granularity `g`, in first-seen order: what
@@ -388,46 +473,17 @@ fn unit_totals(known: Vec<KnownRef<'_>>, g: Granularity) -> Vec<Sample> {
             .map(|k| owned(k.file, k.id, k.seconds))
             .collect();
     }
-    /// One output sample: a unit's total (keyed by its first sample) or a sample passed through as it is.
-    enum Slot {
-        Unit {
-            first: usize,
-            exact: Option<f64>,
-            finer: f64,
-        },
-        Passed(usize),
+    let mut fold = UnitFold {
+        slots: Vec::new(),
+        index: FxHashMap::default(),
+        last: None,
+    };
+    let mut start = 0;
+    for chunk in known.chunks(FOLD_CHUNK) {
+        fold.add(chunk, start, g);
+        start += chunk.len();
     }
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut index: FxHashMap<IdRef<'_>, usize> = FxHashMap::default();
-    // The previous sample's unit and slot: a report lists a file's tests together, so most samples hit it and
-    // skip hashing their unit.
-    let mut last: Option<(IdRef<'_>, usize)> = None;
-    for (i, s) in known.iter().enumerate() {
-        if !s.seconds.is_finite() || s.seconds < 0.0 {
-            slots.push(Slot::Passed(i));
-            continue;
-        }
-        let unit = IdRef(unit_id_of(s.file, s.id, g));
-        let slot = match last {
-            Some((u, slot)) if u == unit => slot,
-            _ => *index.entry(unit).or_insert_with(|| {
-                slots.push(Slot::Unit {
-                    first: i,
-                    exact: None,
-                    finer: 0.0,
-                });
-                slots.len() - 1
-            }),
-        };
-        last = Some((unit, slot));
-        if let Some(Slot::Unit { exact, finer, .. }) = slots.get_mut(slot) {
-            if unit == IdRef(s.id) {
-                *exact = Some(s.seconds);
-            } else {
-                *finer += s.seconds;
-            }
-        }
-    }
+    let slots = fold.slots;
     slots
         .into_iter()
         .filter_map(|slot| match slot {
