@@ -284,7 +284,10 @@ def _speed(sp: dict, w) -> None:
     w(f"Suite: `{st['made_by']}` → {st['tests']:,} test cases in {st['files']:,} files, {st['reports']} JUnit "
       f"reports, {st['bytes'] / 1e6:.1f} MB. Whole processes, {sp['runs']} run(s) each, round-robin; median "
       "(min–max); peak RSS = the largest ru_maxrss of the runs. The baseline loads the scale tool's durations JSON "
-      "(test granularity, what pytest-split stores) and calls `least_duration` with 64 groups.")
+      "(test granularity, what pytest-split stores) and calls `least_duration` with 64 groups. The rows with "
+      "`STORE(the 8 reports)` are what the action's steps do on a suite this size: its split step plans from the "
+      "timing store restored from the cache, and its record step merges a run into a store that already holds "
+      f"every test (the store, {st.get('store_bytes', 0) / 1e6:.1f} MB, is made once by recording the 8 reports).")
     w("")
     w("| command | median | min–max | peak RSS | pytest-split algorithm alone / this | "
       "pytest-split process / this |")

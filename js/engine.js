@@ -177,7 +177,8 @@ export function plan(request) {
  * Merges reports into a store; a report may be { name, data } or { name, path } (see intoCore; one that cannot be
  * read is left out with a warning in the summary). With `measure: { groups, granularity }` (the plan the run
  * executed), also measures each group's actual time from the same reading of the reports. Returns
- * { store, summary, actuals } (actuals: [{ seconds, missing }] per group, or null without `measure`).
+ * { store, summary, actuals }: store is the new store's JSON as UTF-8 bytes (a Uint8Array, written as it is); actuals
+ * is [{ seconds, missing }] per group, or null without `measure`.
  */
 export function record(request) {
   loadEngine();

@@ -646,18 +646,33 @@ pub fn record_measuring(
     req: &RecordRequest,
     measure: Option<&Measure>,
 ) -> Result<(RecordResult, Option<Vec<GroupActual>>)> {
+    record_streaming(req, measure, |each| {
+        for s in &req.reports {
+            each(&s.name, &s.data);
+        }
+    })
+}
+
+/// [`record_measuring`] with the reports handed over by `reports` (`req.reports` is not read), as
+/// [`plan_streaming`] takes timing files: each report is parsed before the next is asked for, so a caller can read
+/// them all into one buffer (the wasm door does).
+pub fn record_streaming(
+    req: &RecordRequest,
+    measure: Option<&Measure>,
+    reports: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+) -> Result<(RecordResult, Option<Vec<GroupActual>>)> {
     let mut warnings = Vec::new();
     let mut store = load_store(req.store.as_deref(), &mut warnings);
     let parse_opts = ParseOptions {
         roots: req.roots.clone(),
     };
-    let mut runs: Vec<Samples> = Vec::with_capacity(req.reports.len());
-    let mut reports = Vec::with_capacity(req.reports.len());
-    for src in &req.reports {
-        match report::parse_samples(&src.name, &src.data, &parse_opts) {
+    let mut runs: Vec<Samples> = Vec::new();
+    let mut summaries = Vec::new();
+    reports(
+        &mut |name, data| match report::parse_samples(name, data, &parse_opts) {
             Ok(rep) => {
-                reports.push(ReportSummary {
-                    name: src.name.clone(),
+                summaries.push(ReportSummary {
+                    name: name.to_string(),
                     format: Some(rep.format.to_string()),
                     samples: rep.samples.len(),
                     warnings: rep.warnings,
@@ -667,15 +682,16 @@ pub fn record_measuring(
             Err(e) => {
                 let w = format!("{e}; report ignored");
                 warnings.push(w.clone());
-                reports.push(ReportSummary {
-                    name: src.name.clone(),
+                summaries.push(ReportSummary {
+                    name: name.to_string(),
                     format: None,
                     samples: 0,
                     warnings: vec![w],
                 });
             }
-        }
-    }
+        },
+    );
+    let reports = summaries;
     let measured = measure.map(|m| measure_groups(&runs, &m.groups, m.granularity, &req.roots));
     let opts = RecordOptions {
         prune_after_runs: req.prune_after_runs,

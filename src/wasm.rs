@@ -41,7 +41,7 @@ extern "C" {
     fn read(this: &FileReader, index: u32, ptr: u32, len: u32) -> f64;
 }
 
-/// The sources of a request, read when the core gets to each one. A plan parses a file before the next is read,
+/// The sources of a request, read when the core gets to each one. A plan or a record parses a file before the next is read,
 /// and every file is read into the same buffer: memory the module already has. Fresh pages are what large inputs
 /// cost most: on the scale suite's 47 MB of reports, holding them all at once took ~10k more page faults (~3.4 µs
 /// each on a CI-sized VM). A source with neither `data` nor a reader is the shim's mistake, not the user's: it ends
@@ -62,10 +62,6 @@ fn hinted(size: Option<f64>) -> usize {
     }
 }
 
-/// What [`Sources::feed`] hands each file to: its name and bytes; it gives the bytes back to be reused as the
-/// buffer for the next file, or keeps them.
-type Take<'f> = dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + 'f;
-
 impl<'r> Sources<'r> {
     fn new(js: Vec<JsSource>, reader: Option<&'r FileReader>) -> Self {
         Sources {
@@ -83,37 +79,27 @@ impl<'r> Sources<'r> {
             .sum()
     }
 
-    /// Calls `each` with every source's name and bytes, in order (stops at a shim mistake, see `problem`).
-    /// `reuse`: read all files into one buffer (for a plan, which is done with each file when `each` returns).
-    fn feed(&mut self, reuse: bool, each: &mut Take<'_>) {
+    /// Calls `each` with every source's name and bytes, in order (stops at a shim mistake, see `problem`). Files
+    /// are read into one buffer, reused from file to file (a plan and a record parse each file before asking for
+    /// the next).
+    fn feed(&mut self, each: &mut dyn FnMut(&str, &[u8])) {
         let mut buf = Vec::new();
-        if reuse {
-            // Sized once for the largest file the shim expects (best effort: `read` sizes it otherwise).
-            let largest = self
-                .js
-                .iter()
-                .filter(|s| s.read.is_some())
-                .map(|s| hinted(s.size))
-                .max();
-            let _ = buf.try_reserve_exact(largest.unwrap_or(0));
-        }
+        // Sized once for the largest file the shim expects (best effort: `read` sizes it otherwise).
+        let largest = self
+            .js
+            .iter()
+            .filter(|s| s.read.is_some())
+            .map(|s| hinted(s.size))
+            .max();
+        let _ = buf.try_reserve_exact(largest.unwrap_or(0));
         for s in std::mem::take(&mut self.js) {
             match (s.data, s.read, self.reader) {
                 (Some(data), None, _) => {
-                    each(&s.name, data);
+                    each(&s.name, &data);
                 }
                 (None, Some(i), Some(reader)) => {
-                    let mut into = if reuse {
-                        std::mem::take(&mut buf)
-                    } else {
-                        Vec::new()
-                    };
-                    if self.read(&s.name, reader, i, &mut into) {
-                        if let Some(back) = each(&s.name, into) {
-                            buf = back;
-                        }
-                    } else {
-                        buf = into;
+                    if self.read(&s.name, reader, i, &mut buf) {
+                        each(&s.name, &buf);
                     }
                 }
                 (None, Some(i), None) => {
@@ -219,9 +205,9 @@ struct JsMeasure {
     granularity: Option<String>,
 }
 
+/// What `record` returns, with `store` (a `Uint8Array`) set on it afterwards.
 #[derive(Serialize)]
 struct JsRecordResult<'a> {
-    store: &'a str,
     summary: &'a api::RecordSummary,
     /// Per group of `measure`, in order: `{ seconds, missing }`; `null` without `measure`.
     actuals: Option<&'a [api::GroupActual]>,
@@ -318,10 +304,7 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
     let req = plan_request(js, Vec::new()).map_err(js_err)?;
     let mut sources = Sources::new(timings, reader.as_ref());
     let plan = api::plan_streaming(&req, |each| {
-        sources.feed(true, &mut |name, data| {
-            each(name, &data);
-            Some(data)
-        });
+        sources.feed(each);
     });
     if let Some(problem) = sources.problem {
         return Err(js_err(format!("plan request: {problem}")));
@@ -333,29 +316,6 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
     }
     plan.serialize(&Serializer::json_compatible())
         .map_err(js_err)
-}
-
-/// All sources of a request, read (a record holds every report at once anyway); warnings for files left
-/// out go to `warnings`.
-fn read_all(
-    js: Vec<JsSource>,
-    reader: Option<&FileReader>,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Source>, String> {
-    let mut sources = Sources::new(js, reader);
-    let mut all = Vec::new();
-    sources.feed(false, &mut |name, data| {
-        all.push(Source {
-            name: name.to_string(),
-            data,
-        });
-        None
-    });
-    if let Some(problem) = sources.problem {
-        return Err(problem);
-    }
-    warnings.append(&mut sources.warnings);
-    Ok(all)
 }
 
 /// Merges one run's reports into the timing store; `reader`: the [`FileReader`] for its reports given as `read`.
@@ -374,8 +334,7 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
     let mut left_out = Vec::new();
     let req = RecordRequest {
         store: js.store,
-        reports: read_all(js.reports, reader.as_ref(), &mut left_out)
-            .map_err(|e| js_err(format!("record request: {e}")))?,
+        reports: Vec::new(),
         roots: js.roots,
         prune_after_runs,
     };
@@ -391,18 +350,34 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
                 None
             }
         });
-    let (mut result, actuals) = api::record_measuring(&req, measure.as_ref()).map_err(js_err)?;
+    let mut sources = Sources::new(js.reports, reader.as_ref());
+    let recorded = api::record_streaming(&req, measure.as_ref(), |each| {
+        sources.feed(each);
+    });
+    if let Some(problem) = sources.problem {
+        return Err(js_err(format!("record request: {problem}")));
+    }
+    // Files that could not be read first, then the plan comparison's warning (as before the reports streamed).
+    sources.warnings.append(&mut left_out);
+    let mut left_out = sources.warnings;
+    let (mut result, actuals) = recorded.map_err(js_err)?;
     if !left_out.is_empty() {
         left_out.append(&mut result.summary.warnings);
         result.summary.warnings = left_out;
     }
-    JsRecordResult {
-        store: &result.store,
+    let out = JsRecordResult {
         summary: &result.summary,
         actuals: actuals.as_deref(),
     }
     .serialize(&Serializer::json_compatible())
-    .map_err(js_err)
+    .map_err(js_err)?;
+    // The store's JSON as UTF-8 bytes (a `Uint8Array`, one copy out of the module's memory): it is written to a
+    // file as it is, and a JS string of a 36 MB store cost a decode here and an encode again when written (~70 ms
+    // of recording the scale suite into its store).
+    let store = js_sys::Uint8Array::from(result.store.as_bytes());
+    js_sys::Reflect::set(&out, &JsValue::from_str("store"), &store)
+        .map_err(|_| js_err("record: could not return the store"))?;
+    Ok(out)
 }
 
 /// The core's version (the crate version).

@@ -33,9 +33,10 @@ test('the core answers: version, plan, record', { skip }, () => {
     '<testsuite><testcase file="a.py" classname="a" name="t" time="2.5"/></testsuite>',
   );
   const recorded = engine.record({ store: null, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30 });
-  assert.equal(typeof recorded.store, 'string');
+  assert.ok(recorded.store instanceof Uint8Array, 'the store comes back as UTF-8 bytes');
+  assert.equal(JSON.parse(new TextDecoder().decode(recorded.store)).format, 'timeshard-store');
   assert.equal(recorded.summary.runs, 1);
-  const replanned = engine.plan(request({ store: new TextEncoder().encode(recorded.store) }));
+  const replanned = engine.plan(request({ store: recorded.store }));
   assert.equal(replanned.estimated_tests, 3);
 });
 
@@ -104,7 +105,7 @@ test('reports given by path are recorded and measured exactly as the same bytes 
     assert.deepEqual(rec(byPath), rec(inline));
     const gone = rec([...byPath, { name: 'gone.xml', path: path.join(dir, 'gone.xml') }]);
     assert.match(gone.summary.warnings[0], /^report "gone\.xml" could not be read: ENOENT/);
-    assert.equal(gone.store, rec(inline).store);
+    assert.deepEqual(gone.store, rec(inline).store);
     const measure = { groups: [['a.py'], ['b.py']], granularity: 'file' };
     const act = (reports) => engine.record({ store: null, reports, roots: [], prune_after_runs: 30, measure }).actuals;
     assert.deepEqual(act(byPath), act(inline));
@@ -131,11 +132,11 @@ test('record measures each group of the plan the run executed, from the same rea
   // c.py ran but is in no report: estimated (from the other files) and counted as missing.
   assert.equal(result.actuals[1].missing, 1);
   assert.ok(result.actuals[1].seconds > 4 && Number.isFinite(result.actuals[1].seconds));
-  assert.equal(result.store, record(undefined).store);
+  assert.deepEqual(result.store, record(undefined).store);
   // A plan the core cannot read (unknown granularity) is not compared; the run is still recorded.
   const odd = record({ groups: [['a.py']], granularity: 'line' });
   assert.equal(odd.actuals, null);
-  assert.equal(odd.store, result.store);
+  assert.deepEqual(odd.store, result.store);
   assert.match(odd.summary.warnings[0], /^the plan was not compared with the reports: .*granularity/);
 });
 
