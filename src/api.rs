@@ -185,7 +185,9 @@ pub fn plan_streaming(
 
     let stored = store.timings_borrowed();
     let reports = read_timings(timings, &req.roots, &mut warnings);
-    let known = unit_totals(known_timings(&stored, &reports), g);
+    // The store's ids are its keys, each once, unless normalising an odd stored id made it equal to another.
+    let stored_unique = stored.iter().all(|t| matches!(t.id, Cow::Borrowed(_)));
+    let known = unit_totals(known_timings(&stored, stored_unique, &reports), g);
     drop(reports);
     let units = units_to_split(
         req.tests.as_deref(),
@@ -239,7 +241,7 @@ fn measure_groups(
     roots: &[String],
 ) -> Vec<GroupActual> {
     let mut warnings = Vec::new();
-    let known = unit_totals(known_timings::<Sample>(&[], reports), g);
+    let known = unit_totals(known_timings::<Sample>(&[], true, reports), g);
     let all: Vec<String> = groups.iter().flatten().cloned().collect();
     let units = units_to_split(Some(&all), &[], roots, g, &known, &mut warnings);
     let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
@@ -329,7 +331,28 @@ impl AsKnown for store::Timing<'_> {
 /// Known timings for a plan: `stored` (the store's), then the samples of the timing files for ids not seen yet
 /// (the first source of an id wins). Borrowed, and each report id is looked up by the hash its report already
 /// computed: 200k long ids are neither copied nor hashed again.
-fn known_timings<'a, S: AsKnown>(stored: &'a [S], reports: &'a [Samples]) -> Vec<KnownRef<'a>> {
+///
+/// `stored_unique`: the caller knows that no two of `stored` share an id (a store's own ids). Then a single source
+/// needs no dedupe at all, which is the action's plan (its store and no timing files): 201k ids not hashed.
+fn known_timings<'a, S: AsKnown>(
+    stored: &'a [S],
+    stored_unique: bool,
+    reports: &'a [Samples],
+) -> Vec<KnownRef<'a>> {
+    // A report holds each id once (its parser sums repeats).
+    match (reports, stored.is_empty()) {
+        ([], _) if stored_unique => return stored.iter().map(AsKnown::known).collect(),
+        ([only], true) => {
+            return (0..only.len())
+                .map(|i| KnownRef {
+                    file: only.file(i),
+                    id: only.id(i),
+                    seconds: only.seconds(i),
+                })
+                .collect()
+        }
+        _ => {}
+    }
     let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
     let mut fold = KnownFold {
         known: Vec::with_capacity(total),
@@ -761,7 +784,7 @@ mod tests {
                 &[("b.py::t", 5.0), ("c.py::t", 3.0), ("e.py::t", 9.0)],
             ),
         ];
-        let known = known_timings(&stored, &reports);
+        let known = known_timings(&stored, false, &reports);
         assert_eq!(
             ids_and_seconds(&known),
             [
@@ -791,7 +814,7 @@ mod tests {
                 ],
             ),
         ];
-        let known = known_timings::<Sample>(&[], &reports);
+        let known = known_timings::<Sample>(&[], true, &reports);
         assert_eq!(
             ids_and_seconds(&known),
             [("a.py::t", 1.0), ("b.py::t", 2.0), ("c.py::t", 4.0)]
@@ -810,7 +833,7 @@ mod tests {
             sample("a.py::t3", 0.5),
         ];
         let got = |g| -> Vec<(String, f64)> {
-            unit_totals(known_timings(&known, &[]), g)
+            unit_totals(known_timings(&known, false, &[]), g)
                 .into_iter()
                 .map(|s| (s.key.id, s.seconds))
                 .collect()
@@ -911,7 +934,7 @@ mod tests {
             }
             let sizes = vec![None; units.len()];
             let raw_est = estimate::estimate(&units, &sizes, &known, g);
-            let totals_est = estimate::estimate(&units, &sizes, &unit_totals(known_timings(&known, &[]), g), g);
+            let totals_est = estimate::estimate(&units, &sizes, &unit_totals(known_timings(&known, false, &[]), g), g);
             proptest::prop_assert_eq!(&raw_est.basis, &totals_est.basis);
             for (a, b) in raw_est.seconds.iter().zip(&totals_est.seconds) {
                 proptest::prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{} vs {}", a, b);
@@ -1074,6 +1097,37 @@ mod tests {
     }
 
     const DURATIONS: &str = r#"{"a.py::t1": 10, "a.py::t2": 5, "b.py::t": 8, "c.py::t": 7}"#;
+
+    #[test]
+    fn a_plan_from_one_source_takes_each_id_once() {
+        // Each source alone is read without a dedupe pass when its ids are known to be distinct: the store's keys,
+        // and one report's ids. Two stored ids that normalise to one (`./a.py::t` and `a.py::t`) are not distinct
+        // keys any more: the first in id order counts, once.
+        let store = r#"{"format":"timeshard-store","version":1,"runs":1,"tests":{
+"./a.py::t":{"samples":[5],"last_run":1,"runs_seen":1},
+"a.py::t":{"samples":[2],"last_run":1,"runs_seen":1},
+"b.py::t":{"samples":[4],"last_run":1,"runs_seen":1}}}"#;
+        let junit = r#"<testsuite><testcase classname="c" name="t" file="c.py" time="3"/><testcase classname="c" name="t" file="c.py" time="1"/><testcase classname="d" name="t" file="d.py" time="6"/></testsuite>"#;
+        let seconds = |plan: &Plan| -> Vec<(String, f64)> {
+            let mut units: Vec<(String, f64)> = plan
+                .groups
+                .iter()
+                .map(|g| (g.tests.join(","), g.predicted_seconds))
+                .collect();
+            units.sort_by(|a, b| a.0.cmp(&b.0));
+            units
+        };
+        let from_store = plan(&request(None, vec![], Some(store), 2)).unwrap();
+        assert_eq!(
+            seconds(&from_store),
+            [("a.py".to_string(), 5.0), ("b.py".to_string(), 4.0)]
+        );
+        let from_report = plan(&request(None, vec![src("r.xml", junit)], None, 2)).unwrap();
+        assert_eq!(
+            seconds(&from_report),
+            [("c.py".to_string(), 4.0), ("d.py".to_string(), 6.0)]
+        );
+    }
 
     #[test]
     fn plan_owned_gives_the_same_plan_as_plan() {
