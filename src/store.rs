@@ -771,7 +771,11 @@ impl Store {
             .unwrap_or(bytes);
         // One pass when `format` and `version` come first (see `TopLevel`); a second for the entries otherwise, so
         // that they are read by the reader of their own version whatever the key order.
-        let top: TopLevel = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let top =
+            serde::de::DeserializeSeed::deserialize(TopLevelSeed::for_bytes(bytes.len()), &mut de)
+                .and_then(|top| de.end().map(|()| top))
+                .map_err(|e| json_error(&e))?;
         // serde would also read a struct from an array; a store is an object.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Error::store(
@@ -924,9 +928,26 @@ fn readable_version(format: Option<&Value>, version: Option<&Value>) -> Option<u
         .filter(|v| ours && *v <= VERSION)
 }
 
-impl<'de> Deserialize<'de> for TopLevel {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
+/// Reads a [`TopLevel`]; `hint`: how many tests to make room for up front (the list is not grown step by step, which
+/// copied a 201k-test store's entries over and over: 20 ms of its load in wasm).
+struct TopLevelSeed {
+    hint: usize,
+}
+
+impl TopLevelSeed {
+    /// Room for the tests of a store file of `bytes` bytes: ours take 150–250 bytes a test (a long id and up to five
+    /// samples), so this over-counts by up to half (room never written costs no memory pages).
+    fn for_bytes(bytes: usize) -> Self {
+        TopLevelSeed { hint: bytes / 128 }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
+    type Value = TopLevel;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<TopLevel, D::Error> {
+        struct V {
+            hint: usize,
+        }
         impl<'de> Visitor<'de> for V {
             type Value = TopLevel;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -954,8 +975,12 @@ impl<'de> Deserialize<'de> for TopLevel {
                             }
                             top.tests =
                                 match readable_version(top.format.as_ref(), top.version.as_ref()) {
-                                    Some(0) => Tests::Read(map.next_value::<Entries<V0>>()?.items),
-                                    Some(_) => Tests::Read(map.next_value::<Entries<V1>>()?.items),
+                                    Some(0) => Tests::Read(
+                                        map.next_value_seed(EntriesSeed::<V0>::new(self.hint))?,
+                                    ),
+                                    Some(_) => Tests::Read(
+                                        map.next_value_seed(EntriesSeed::<V1>::new(self.hint))?,
+                                    ),
                                     None => {
                                         map.next_value::<serde::de::IgnoredAny>()?;
                                         Tests::Later
@@ -989,7 +1014,7 @@ impl<'de> Deserialize<'de> for TopLevel {
                 })
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V { hint: self.hint })
     }
 }
 
@@ -1016,28 +1041,62 @@ struct Entries<T> {
 
 impl<'de, T: EntryReader> Deserialize<'de> for Entries<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
+        let items = serde::de::DeserializeSeed::deserialize(EntriesSeed::<T>::new(0), d)?;
+        Ok(Entries {
+            items,
+            _reader: std::marker::PhantomData,
+        })
+    }
+}
+
+/// Reads the `tests` object with reader `T`, with room for `hint` entries up front (see [`TopLevelSeed`]).
+struct EntriesSeed<T> {
+    hint: usize,
+    _reader: std::marker::PhantomData<T>,
+}
+
+impl<T> EntriesSeed<T> {
+    fn new(hint: usize) -> Self {
+        EntriesSeed {
+            hint,
+            _reader: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, T: EntryReader> serde::de::DeserializeSeed<'de> for EntriesSeed<T> {
+    type Value = CheckedEntries;
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<CheckedEntries, D::Error> {
+        struct V<T> {
+            hint: usize,
+            _reader: std::marker::PhantomData<T>,
+        }
         impl<'de, T: EntryReader> Visitor<'de> for V<T> {
-            type Value = Entries<T>;
+            type Value = CheckedEntries;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of tests")
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<Entries<T>, A::Error> {
+            ) -> std::result::Result<CheckedEntries, A::Error> {
                 let mut items = Vec::new();
+                // Best effort: a hint too large for the memory left is not an error.
+                let _ = items.try_reserve_exact(self.hint);
                 while let Some(id) = map.next_key::<String>()? {
                     let raw: T::Raw = map.next_value()?;
                     items.push((id, T::read(raw)));
                 }
-                Ok(Entries {
-                    items,
-                    _reader: std::marker::PhantomData,
-                })
+                Ok(items)
             }
         }
-        d.deserialize_map(V(std::marker::PhantomData))
+        d.deserialize_map(V::<T> {
+            hint: self.hint,
+            _reader: std::marker::PhantomData,
+        })
     }
 }
 
