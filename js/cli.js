@@ -3,7 +3,7 @@
 // files instead of the cache. Exit codes: 0 ok, 2 usage or input error, 1 anything else. Warnings go to stderr,
 // results to stdout.
 
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ import {
   parseWorkers,
   MAX_MATRIX,
 } from './inputs.js';
-import { bytesOf, globFiles, matchFiles, readTestList, testSizes } from './discover.js';
+import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
 import { engineVersion, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
@@ -112,13 +112,17 @@ function parse(args, options) {
   }
 }
 
-function readOptional(file, what) {
+/** A store file for the core to read itself ({ path, size }), or null without one; one that is not there is an error. */
+function storeFile(file, what) {
   if (file === undefined) return null;
+  let stat;
   try {
-    return bytesOf(readFileSync(file));
+    stat = statSync(file);
   } catch (error) {
     throw new UsageError(`${what} ${JSON.stringify(file)}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   }
+  if (!stat.isFile()) throw new UsageError(`${what} ${JSON.stringify(file)}: not a file`);
+  return { path: file, size: stat.size };
 }
 
 /** Has a glob character: such an argument may match nothing, a plain path must exist. */
@@ -179,7 +183,7 @@ async function split(args, out) {
   // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
   const timings = await withoutActionsDebug(() => matchFiles(timingPatterns, cwd, 'timing file'));
   timings.warnings.forEach(warn);
-  const store = readOptional(values.store, '--store');
+  const store = storeFile(values.store, '--store');
   if (tests === null && timings.files.length === 0 && store === null) {
     throw new UsageError('no tests: give test globs, --tests-file, or timing data (--timings / --store) to take them from');
   }
@@ -255,7 +259,7 @@ async function record(args, out) {
   const reports = await withoutActionsDebug(() => matchFiles(positionals, cwd, 'report'));
   reports.warnings.forEach(warn);
   if (reports.files.length === 0) throw new UsageError('no report to record');
-  const store = existsSync(values.store) ? readOptional(values.store, '--store') : null;
+  const store = existsSync(values.store) ? storeFile(values.store, '--store') : null;
   let result;
   try {
     result = coreRecord({

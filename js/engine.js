@@ -90,9 +90,10 @@ export function engineVersion() {
 /**
  * Report or timing files for a core call. { name, data } entries pass as they are; { name, path, size } entries
  * become { name, read: index, size }, which the core reads through `reader` when it gets to each one — straight
- * into its memory, one file at a time for a plan (a large report is neither copied from a JS buffer nor held next
- * to all the others). A file that cannot be read is left out; `unread` says why. Call `reader.close()` after the
- * core call (it closes a file the core opened but did not read, which only happens when the call fails).
+ * into its memory, one file at a time (a large report is neither copied from a JS buffer nor held next to all the
+ * others). A file that cannot be read is left out; `unread` says why, calling it `what` (or the entry's own
+ * `what`). Call `reader.close()` after the core call (it closes a file the core opened but did not read, which
+ * only happens when the call fails).
  */
 function intoCore(entries, what) {
   const sources = [];
@@ -104,11 +105,11 @@ function intoCore(entries, what) {
       continue;
     }
     sources.push({ name: e.name, read: paths.length, size: e.size });
-    paths.push(e);
+    paths.push({ ...e, what: e.what ?? what });
   }
   const open = new Map();
   const failed = (i, error) => {
-    unread.push(`${what} ${JSON.stringify(paths[i].name)} could not be read: ${error.message}`);
+    unread.push(`${paths[i].what} ${JSON.stringify(paths[i].name)} could not be read: ${error.message}`);
     return -1;
   };
   const reader = {
@@ -151,6 +152,26 @@ function intoCore(entries, what) {
   return { sources, reader: paths.length > 0 ? reader : undefined, unread };
 }
 
+/**
+ * The request for the core, its `field` files (called `what`) through intoCore. The store may be bytes, or
+ * { path, size } for a file that the core reads through the same reader, straight into its memory (a 36 MB store
+ * read into a JS buffer first cost ~45 ms and its size again in memory); one that cannot be read is left out, with
+ * a warning like any file.
+ */
+function withStoreFile(request, field, what) {
+  const store = request.store;
+  const file = store != null && !(store instanceof Uint8Array) && typeof store.path === 'string'
+    ? { name: store.path, path: store.path, size: store.size, what: 'timing store' }
+    : null;
+  const { sources, reader, unread } = intoCore([...(request[field] ?? []), ...(file ? [file] : [])], what);
+  const core = { ...request, [field]: file ? sources.slice(0, -1) : sources };
+  if (file) {
+    core.store = null;
+    core.store_file = sources.at(-1);
+  }
+  return { core, reader, unread };
+}
+
 /** Calls `fn(request, reader)` for a core call that reads files (see intoCore), closing what it left open. */
 function callReading(operation, fn, request, reader) {
   try {
@@ -167,8 +188,8 @@ function callReading(operation, fn, request, reader) {
  */
 export function plan(request) {
   loadEngine();
-  const { sources, reader, unread } = intoCore(request.timings, 'timing file');
-  const result = callReading('plan', wasmPlan, { ...request, timings: sources }, reader);
+  const { core, reader, unread } = withStoreFile(request, 'timings', 'timing file');
+  const result = callReading('plan', wasmPlan, core, reader);
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
   return result;
 }
@@ -182,8 +203,8 @@ export function plan(request) {
  */
 export function record(request) {
   loadEngine();
-  const { sources, reader, unread } = intoCore(request.reports, 'report');
-  const result = callReading('record', wasmRecord, { ...request, reports: sources }, reader);
+  const { core, reader, unread } = withStoreFile(request, 'reports', 'report');
+  const result = callReading('record', wasmRecord, core, reader);
   if (unread.length > 0) result.summary.warnings = [...unread, ...(result.summary.warnings ?? [])];
   return result;
 }

@@ -67,13 +67,16 @@ export function warnAll(warnings, counter = { n: 0 }) {
   }
 }
 
-/** Restores the timing store; any failure is a warning and an empty store. */
+/**
+ * Restores the timing store; any failure is a warning and an empty store. `file` is the restored file
+ * ({ path, size }) for the core to read straight into its memory, or null.
+ */
 async function restoreStoreSafely(scope) {
   try {
-    const result = await restoreStore({ scope });
-    return { bytes: result?.bytes ?? null, key: result?.key ?? null, warnings: result?.warnings ?? [] };
+    const result = await restoreStore({ scope, read: false });
+    return { file: result?.file ?? null, key: result?.key ?? null, warnings: result?.warnings ?? [] };
   } catch (error) {
-    return { bytes: null, key: null, warnings: [`the timing store could not be restored: ${error.message}`] };
+    return { file: null, key: null, warnings: [`the timing store could not be restored: ${error.message}`] };
   }
 }
 
@@ -129,7 +132,7 @@ async function split(inputs, ctx, base) {
     tests: found.ids,
     sizes: found.sizes,
     timings: timings.files,
-    store: restored.bytes,
+    store: restored.file,
     granularity: inputs.granularity,
     workers: inputs.workers,
     target_seconds: inputs.targetSeconds,
@@ -325,7 +328,7 @@ async function recordRun(inputs, ctx, base) {
   let result;
   try {
     result = coreRecord({
-      store: restored.bytes,
+      store: restored.file,
       reports: reports.files,
       roots,
       prune_after_runs: inputs.pruneAfterRuns,

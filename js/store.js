@@ -35,7 +35,7 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bytesOf } from './discover.js';
@@ -55,7 +55,9 @@ const MAX_SCOPE_CHARS = 200;
 
 /**
  * @typedef {object} RestoreResult
- * @property {Uint8Array|null} bytes the restored file's content, or null (miss or failure)
+ * @property {Uint8Array|null} bytes the restored file's content, or null (miss or failure; also with `read: false`)
+ * @property {{ path: string, size: number }|null} [file] with `read: false`: the restored file, left for the caller
+ *   to read (the core reads a store straight into its memory), or null
  * @property {string|null} key the cache key it came from
  * @property {string[]} warnings what went wrong, for the caller to surface; empty on a hit or a plain miss
  */
@@ -74,6 +76,7 @@ const MAX_SCOPE_CHARS = 200;
  * @param {string} [options.scope] the user's cache-key (names the suite); default `default`
  * @param {string} [options.path] the local file; default a fixed file per keyPrefix+scope under RUNNER_TEMP
  * @param {number} [options.timeoutMs] bound of the whole operation; default RESTORE_TIMEOUT_MS
+ * @param {boolean} [options.read] false: give the restored file ({ path, size }) instead of its bytes; default true
  * @returns {Promise<RestoreResult>}
  */
 export async function restoreStore(options = {}) {
@@ -85,6 +88,7 @@ export async function restoreStore(options = {}) {
     restoreKeys: [names.prefix],
     timeoutMs: options.timeoutMs ?? RESTORE_TIMEOUT_MS,
     consequence: 'starting without timing history',
+    read: options.read ?? true,
   });
 }
 
@@ -190,8 +194,8 @@ export function abandonedOperations() {
 
 // --- the two operations -------------------------------------------------------------------------------------------
 
-async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, consequence }) {
-  const result = { bytes: null, key: null, warnings: [] };
+async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, consequence, read = true }) {
+  const result = read ? { bytes: null, key: null, warnings: [] } : { bytes: null, file: null, key: null, warnings: [] };
   const fail = (reason) => {
     result.warnings.push(`${what} not restored from the cache: ${reason}; ${consequence}`);
     return result;
@@ -214,6 +218,11 @@ async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, con
       return { key: null, lines };
     }
     try {
+      if (!read) {
+        const info = await stat(file);
+        if (!info.isFile()) throw new Error('not a file');
+        return { key: value, lines, found: { path: file, size: info.size } };
+      }
       return { key: value, lines, bytes: bytesOf(await readFile(file)) };
     } catch (error) {
       return { key: value, lines, readError: error };
@@ -225,7 +234,7 @@ async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, con
   if (outcome.error) {
     return fail(message(outcome.error));
   }
-  const { key, lines, bytes, readError } = outcome.value;
+  const { key, lines, bytes, found, readError } = outcome.value;
   if (!key) {
     const failed = lines.find((l) => l.level !== 'info' && /^Failed to restore: /.test(l.message));
     const skipped = lines.find((l) => /^Cache restore skipped: /.test(l.message));
@@ -246,9 +255,10 @@ async function restoreFile({ what, file, primaryKey, restoreKeys, timeoutMs, con
     );
     return result;
   }
-  core.info(`Restored the ${what} from cache key ${show(key)} (${bytes.length} bytes).`);
+  core.info(`Restored the ${what} from cache key ${show(key)} (${read ? bytes.length : found.size} bytes).`);
   result.key = key;
-  result.bytes = bytes;
+  if (read) result.bytes = bytes;
+  else result.file = found;
   return result;
 }
 

@@ -93,42 +93,59 @@ impl<'r> Sources<'r> {
             .max();
         let _ = buf.try_reserve_exact(largest.unwrap_or(0));
         for s in std::mem::take(&mut self.js) {
-            match (s.data, s.read, self.reader) {
-                (Some(data), None, _) => {
-                    each(&s.name, &data);
-                }
-                (None, Some(i), Some(reader)) => {
-                    if self.read(&s.name, reader, i, &mut buf) {
-                        each(&s.name, &buf);
-                    }
-                }
-                (None, Some(i), None) => {
-                    self.problem = Some(format!(
-                        "`{}`: file {i} to read, but no reader was passed",
-                        s.name
-                    ));
-                    return;
-                }
-                _ => {
-                    self.problem = Some(format!(
-                        "`{}`: give exactly one of `data` and `read`",
-                        s.name
-                    ));
-                    return;
-                }
+            let name = s.name.clone();
+            if self.load(s, &mut buf, crate::limits::MAX_REPORT_BYTES) {
+                each(&name, &buf);
+            }
+            if self.problem.is_some() {
+                return;
             }
         }
     }
 
-    /// Reads file `index` into `buf` (replacing what it held); `false` when it is left out.
-    fn read(&mut self, name: &str, reader: &FileReader, index: u32, buf: &mut Vec<u8>) -> bool {
+    /// The bytes of source `s` into `buf`: its `data` (moved there), or the file read through the reader, to
+    /// `limit` + 1 bytes at most (past its limit a parser refuses a file with a warning naming the limit: one
+    /// byte more is all it needs to see, whatever the file has grown to since the shim matched it). `false` when
+    /// it is left out (a warning, or `problem` for a mistake of the shim's).
+    fn load(&mut self, s: JsSource, buf: &mut Vec<u8>, limit: usize) -> bool {
+        match (s.data, s.read, self.reader) {
+            (Some(data), None, _) => {
+                *buf = data;
+                true
+            }
+            (None, Some(i), Some(reader)) => self.read(&s.name, reader, i, buf, limit),
+            (None, Some(i), None) => {
+                self.problem = Some(format!(
+                    "`{}`: file {i} to read, but no reader was passed",
+                    s.name
+                ));
+                false
+            }
+            _ => {
+                self.problem = Some(format!(
+                    "`{}`: give exactly one of `data` and `read`",
+                    s.name
+                ));
+                false
+            }
+        }
+    }
+
+    /// Reads file `index` into `buf` (replacing what it held), `limit` + 1 bytes at most; `false` when it is left
+    /// out.
+    fn read(
+        &mut self,
+        name: &str,
+        reader: &FileReader,
+        index: u32,
+        buf: &mut Vec<u8>,
+        limit: usize,
+    ) -> bool {
         let size = reader.size(index);
         if !(size.is_finite() && size >= 0.0) {
             return false;
         }
-        // Past the limit the parser refuses a file with a warning naming the limit: one byte more than it allows is
-        // all it needs to see, whatever the file has grown to since the shim matched it.
-        let len = (size as usize).min(crate::limits::MAX_REPORT_BYTES + 1);
+        let len = (size as usize).min(limit.saturating_add(1));
         // The old bytes are about to be overwritten: a buffer too small is replaced rather than grown (growing
         // copies its whole old allocation), and one large enough keeps its bytes instead of being zeroed again.
         if buf.capacity() < len {
@@ -168,6 +185,9 @@ struct JsPlanRequest {
     timings: Vec<JsSource>,
     #[serde(default, with = "serde_bytes")]
     store: Option<Vec<u8>>,
+    /// The store as a file to read through the reader (instead of `store`).
+    #[serde(default)]
+    store_file: Option<JsSource>,
     #[serde(default)]
     granularity: Option<String>,
     #[serde(default)]
@@ -186,6 +206,9 @@ struct JsPlanRequest {
 struct JsRecordRequest {
     #[serde(default, with = "serde_bytes")]
     store: Option<Vec<u8>>,
+    /// The store as a file to read through the reader (instead of `store`).
+    #[serde(default)]
+    store_file: Option<JsSource>,
     #[serde(default)]
     reports: Vec<JsSource>,
     #[serde(default)]
@@ -292,6 +315,34 @@ fn reserve_heap(input_bytes: usize) {
     drop(std::hint::black_box(block));
 }
 
+/// Bytes of the store of a request, given or expected (heap sizing only).
+fn store_hint(bytes: Option<&Vec<u8>>, file: Option<&JsSource>) -> usize {
+    bytes.map_or(0, Vec::len) + file.map_or(0, |f| hinted(f.size))
+}
+
+/// The store of a request: `bytes` as given, or `file` read through `reader` straight into the module's memory
+/// (a 36 MB store was read into a JS buffer and copied in again: ~45 ms of a plan from the scale suite's store).
+/// A file that cannot be read leaves the store out (the shim says why; a file too large for the module's memory
+/// is a warning in `warnings`); a shim mistake is `Err`.
+fn store_bytes(
+    bytes: Option<Vec<u8>>,
+    file: Option<JsSource>,
+    reader: Option<&FileReader>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some(file) = file else {
+        return Ok(bytes);
+    };
+    let mut sources = Sources::new(Vec::new(), reader);
+    let mut buf = Vec::new();
+    let read = sources.load(file, &mut buf, crate::limits::MAX_STORE_BYTES);
+    if let Some(problem) = sources.problem {
+        return Err(problem);
+    }
+    warnings.append(&mut sources.warnings);
+    Ok(read.then_some(buf))
+}
+
 /// Splits tests into groups. `request`: a [`JsPlanRequest`]; `reader`: the [`FileReader`] for its timing files
 /// given as `read` (each read in turn while the core parses: see [`Sources`]). Returns the plan object.
 #[wasm_bindgen]
@@ -299,8 +350,13 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
     let mut js: JsPlanRequest = serde_wasm_bindgen::from_value(request)
         .map_err(|e| js_err(format!("plan request: {e}")))?;
     let timings = std::mem::take(&mut js.timings);
-    let store_len = js.store.as_ref().map_or(0, Vec::len);
-    reserve_heap(Sources::expected_bytes(&timings) + store_len);
+    let store_file = js.store_file.take();
+    reserve_heap(
+        Sources::expected_bytes(&timings) + store_hint(js.store.as_ref(), store_file.as_ref()),
+    );
+    let mut left_out = Vec::new();
+    js.store = store_bytes(js.store.take(), store_file, reader.as_ref(), &mut left_out)
+        .map_err(|e| js_err(format!("plan request: {e}")))?;
     let req = plan_request(js, Vec::new()).map_err(js_err)?;
     let mut sources = Sources::new(timings, reader.as_ref());
     let plan = api::plan_streaming(&req, |each| {
@@ -310,9 +366,10 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
         return Err(js_err(format!("plan request: {problem}")));
     }
     let mut plan = plan.map_err(js_err)?;
-    if !sources.warnings.is_empty() {
-        sources.warnings.append(&mut plan.warnings);
-        plan.warnings = sources.warnings;
+    left_out.append(&mut sources.warnings);
+    if !left_out.is_empty() {
+        left_out.append(&mut plan.warnings);
+        plan.warnings = left_out;
     }
     plan.serialize(&Serializer::json_compatible())
         .map_err(js_err)
@@ -330,10 +387,15 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
         Some(p) => count(p, "prune-after-runs").map_err(js_err)? as u64,
         None => DEFAULT_PRUNE_AFTER_RUNS,
     };
-    reserve_heap(Sources::expected_bytes(&js.reports) + js.store.as_ref().map_or(0, Vec::len));
+    reserve_heap(
+        Sources::expected_bytes(&js.reports)
+            + store_hint(js.store.as_ref(), js.store_file.as_ref()),
+    );
     let mut left_out = Vec::new();
+    let store = store_bytes(js.store, js.store_file, reader.as_ref(), &mut left_out)
+        .map_err(|e| js_err(format!("record request: {e}")))?;
     let req = RecordRequest {
-        store: js.store,
+        store,
         reports: Vec::new(),
         roots: js.roots,
         prune_after_runs,

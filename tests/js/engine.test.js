@@ -93,6 +93,34 @@ test('a file must come with its bytes: inline data, or an index for the reader p
   }
 });
 
+test('a store given by path is read by the core and plans and records exactly as the same bytes given inline', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
+  try {
+    const junit = new TextEncoder().encode(
+      '<testsuite><testcase file="a.py" classname="a" name="t" time="9"/><testcase file="b.py" classname="b" name="t" time="1"/></testsuite>',
+    );
+    const made = engine.record({ store: null, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30 });
+    const file = path.join(dir, 'store.json');
+    writeFileSync(file, made.store);
+    const byPath = { path: file, size: made.store.length };
+    assert.deepEqual(engine.plan(request({ store: byPath })), engine.plan(request({ store: made.store })));
+    assert.equal(engine.plan(request({ store: byPath })).estimated_tests, 2);
+    const again = (store) => engine.record({ store, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30 });
+    assert.deepEqual(again(byPath).store, again(made.store).store);
+    assert.equal(JSON.parse(new TextDecoder().decode(again(byPath).store)).runs, 2);
+    // A store file that is gone: a warning naming it, and the plan and the record go on without it.
+    const gone = { path: path.join(dir, 'gone.json'), size: 10 };
+    const plan = engine.plan(request({ store: gone }));
+    assert.match(plan.warnings[0], /^timing store ".*gone\.json" could not be read: ENOENT/);
+    assert.equal(plan.estimated_tests, 4);
+    const fresh = again(gone);
+    assert.match(fresh.summary.warnings[0], /^timing store ".*gone\.json" could not be read: ENOENT/);
+    assert.equal(fresh.summary.runs, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('reports given by path are recorded and measured exactly as the same bytes given inline', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
   try {

@@ -2,6 +2,7 @@
 // service in tests/cache-server/ — no mocking of the client. Timing assertions are ratios to the configured bounds.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,6 +115,23 @@ describe('round trips', () => {
       assert.equal(server.entries()[0].state, 'finalized');
     });
   }
+
+  test('with read: false the restore gives the restored file, for the core to read', async (t) => {
+    await setup(t);
+    const json = JSON.stringify({ version: 1, tests: { 'a.py': [2.5] } });
+    const saved = await store.saveStore({ scope: 'suite', runId: 1, attempt: 1, json });
+    assert.equal(saved.saved, true, saved.warnings.join());
+    const restored = await store.restoreStore({ scope: 'suite', read: false });
+    assert.deepEqual(restored.warnings, []);
+    assert.equal(restored.key, saved.key);
+    assert.equal(restored.bytes, null);
+    assert.equal(restored.file.path, store.storeNames({ scope: 'suite' }).storePath);
+    assert.equal(restored.file.size, Buffer.byteLength(json));
+    assert.equal(readFileSync(restored.file.path, 'utf8'), json);
+    // A miss gives no file.
+    const miss = await store.restoreStore({ scope: 'other', read: false });
+    assert.deepEqual(miss, { bytes: null, file: null, key: null, warnings: [] });
+  });
 
   test('the restore picks the newest store of its own scope only', async (t) => {
     const server = await setup(t);
