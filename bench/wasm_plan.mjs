@@ -4,6 +4,12 @@
 //
 //   node bench/wasm_plan.mjs [PKG_DIR] [ITERATIONS]      defaults: pkg (npm run build:wasm), 4
 //   G=test node bench/wasm_plan.mjs                      another granularity (default file)
+//   STORE=bench/out/speed/history.json node bench/wasm_plan.mjs PKG 1
+//                                                        plans from that store (read through the reader, as the
+//                                                        action does) instead of the reports
+//   PER_FILE=1 node bench/wasm_plan.mjs PKG 1            also, per call, the ms from reading each report to reading
+//                                                        the next (the last: to the end of the call, so it holds the
+//                                                        work after the reports); alternate two builds' processes
 //
 // Prints the minimum and median milliseconds. Compare two builds by alternating runs of each.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,14 +20,17 @@ const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(process.argv[2] ?? path.join(root, 'pkg'));
 const iterations = Number(process.argv[3] ?? 4);
 const junit = path.join(root, 'bench', 'out', 'scale', 'junit');
+const store = process.env.STORE;
 let files;
 try {
-  files = readdirSync(junit).filter((f) => f.endsWith('.xml')).map((f) => path.join(junit, f));
+  files = store ? [path.resolve(store)] : readdirSync(junit).filter((f) => f.endsWith('.xml')).map((f) => path.join(junit, f));
 } catch {
   console.error(`no scale suite in ${junit}: run python3 bench/run.py --only speed once (or make_scale_suite.py)`);
   process.exit(2);
 }
 const times = [];
+// When each report was read, for PER_FILE.
+const stamps = [];
 for (let i = 0; i < iterations; i++) {
   const m = await import(`${pathToFileURL(path.join(dir, 'timeshard.js')).href}?i=${i}`);
   const { memory } = m.initSync({ module: readFileSync(path.join(dir, 'timeshard_bg.wasm')) });
@@ -43,6 +52,7 @@ for (let i = 0; i < iterations; i++) {
     core = {
       size: (k) => data[k].length,
       read: (k, ptr, len) => {
+        stamps.push(performance.now());
         new Uint8Array(memory.buffer, ptr, len).set(data[k].subarray(0, len));
         return Math.min(len, data[k].length);
       },
@@ -50,9 +60,20 @@ for (let i = 0; i < iterations; i++) {
     timings = data.map((d, k) => ({ name: files[k], read: k, size: d.length }));
   }
   const request = { tests: null, timings, store: null, granularity: process.env.G || 'file', workers: 64, roots: [] };
+  if (store) {
+    if (m.FileBytes) throw new Error('STORE needs a build that reads files through the reader');
+    [request.store_file] = timings;
+    request.timings = [];
+  }
   const t = performance.now();
   m.plan(request, core);
-  times.push(performance.now() - t);
+  const end = performance.now();
+  times.push(end - t);
+  if (process.env.PER_FILE) {
+    const spans = stamps.map((s, j) => (stamps[j + 1] ?? end) - s);
+    console.log(`call ${i + 1}: ${spans.map((x) => x.toFixed(0)).join(' ')} ms`);
+  }
+  stamps.length = 0;
 }
 times.sort((a, b) => a - b);
 console.log(`${dir}: min ${times[0].toFixed(0)} ms, median ${times[iterations >> 1].toFixed(0)} ms (${iterations} runs)`);
