@@ -1,41 +1,67 @@
-"""Two builds of the CLI side by side on the scale suite: whole `split` processes, alternating, same machine and
-same minutes, so the ratio holds even when the machine's speed drifts (the speed part's absolute times move with load).
+"""Two builds of the CLI side by side on the scale suite: whole processes, alternating, same machine and same
+minutes, so the ratio holds even when the machine's speed drifts (the speed part's absolute times move with load).
 
-usage: python3 bench/ab_dist.py OLD_CLI NEW_CLI [ROUNDS]      e.g. an old dist from `git archive REV dist | tar -x -C /tmp/old`
+usage: python3 bench/ab_dist.py OLD_CLI NEW_CLI [ROUNDS] [CASES]
+       e.g. an old dist from `git archive REV dist | tar -x -C /tmp/old`; CASES is a comma-separated list of
+       file, test, store, record-into (default file,test)
 
-Prints, per granularity (file, test; N=64, from the 8 JUnit reports of bench/out/scale), the median and minimum of
-each build and the ratio of the medians (old / new). Needs the scale suite (python3 bench/run.py --only speed makes it)
-and Node 24 in .tools (scripts/setup.sh).
+Cases (N=64, file granularity unless said):
+  file         split from the 8 JUnit reports of bench/out/scale
+  test         the same, by test
+  store        split from bench/out/speed/history.json (the store of those reports: what the action's split does)
+  record-into  record the 8 reports into that store (--out a scratch file: what the action's record step does)
+
+Prints, per case, the median and minimum of each build and the ratio of the medians (old / new). Needs the scale
+suite and the store (python3 bench/run.py --only speed makes both) and Node 24 in .tools (scripts/setup.sh).
 """
 
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / ".tools" / "node24" / "node_modules" / "node" / "bin" / "node"
 REPORTS = "bench/out/scale/junit/*.xml"
+STORE = ROOT / "bench" / "out" / "speed" / "history.json"
+SPLIT = ["--workers", "64", "--json"]
+
+
+def command(case: str, cli: str, scratch: Path) -> list[str]:
+    if case in ("file", "test"):
+        return [str(NODE), cli, "split", "--timings", REPORTS, "--granularity", case, *SPLIT]
+    if case == "store":
+        return [str(NODE), cli, "split", "--store", str(STORE), "--granularity", "file", *SPLIT]
+    if case == "record-into":
+        reports = sorted(str(p) for p in (ROOT / "bench" / "out" / "scale" / "junit").glob("*.xml"))
+        return [str(NODE), cli, "record", "--store", str(STORE), "--out", str(scratch), *reports]
+    sys.exit(f"unknown case {case!r}\n\n{__doc__}")
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) not in (3, 4):
+    if len(argv) not in (3, 4, 5):
         sys.exit(__doc__)
     builds = {"old": argv[1], "new": argv[2]}
-    rounds = int(argv[3]) if len(argv) == 4 else 8
-    times: dict[tuple[str, str], list[float]] = {(b, g): [] for b in builds for g in ("file", "test")}
-    for _ in range(rounds):
-        for g in ("file", "test"):
-            for b, cli in builds.items():
-                t0 = time.perf_counter()
-                subprocess.run([str(NODE), cli, "split", "--timings", REPORTS, "--workers", "64", "--granularity", g,
-                                "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
-                times[(b, g)].append(time.perf_counter() - t0)
-    for g in ("file", "test"):
-        med = {b: statistics.median(times[(b, g)]) for b in builds}
-        cells = ", ".join(f"{b} {med[b]:.3f} s (min {min(times[(b, g)]):.3f})" for b in builds)
-        print(f"{g}: {cells}; old/new {med['old'] / med['new']:.2f}x ({rounds} rounds)")
+    rounds = int(argv[3]) if len(argv) >= 4 else 8
+    cases = argv[4].split(",") if len(argv) == 5 else ["file", "test"]
+    if any(c in ("store", "record-into") for c in cases) and not STORE.exists():
+        sys.exit(f"{STORE.relative_to(ROOT)} is missing: run python3 bench/run.py --only speed once")
+    times: dict[tuple[str, str], list[float]] = {(b, c): [] for b in builds for c in cases}
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "store.json"
+        for _ in range(rounds):
+            for c in cases:
+                for b, cli in builds.items():
+                    argv_ = command(c, cli, scratch)
+                    t0 = time.perf_counter()
+                    subprocess.run(argv_, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+                    times[(b, c)].append(time.perf_counter() - t0)
+    for c in cases:
+        med = {b: statistics.median(times[(b, c)]) for b in builds}
+        cells = ", ".join(f"{b} {med[b]:.3f} s (min {min(times[(b, c)]):.3f})" for b in builds)
+        print(f"{c}: {cells}; old/new {med['old'] / med['new']:.2f}x ({rounds} rounds)")
 
 
 if __name__ == "__main__":

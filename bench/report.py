@@ -129,7 +129,8 @@ def render(results: dict) -> str:
     w("python3 bench/run.py --only balance,replay     # some parts; the others are kept from bench/results.json")
     w("python3 bench/run.py --quick                   # smoke run; writes to bench/out/quick/ instead")
     w("python3 bench/run.py --report-only            # re-render BENCHMARKS.md from bench/results.json")
-    w("python3 bench/ab_dist.py OLD/cli.js dist/cli.js # two builds' splits alternating, ratio of medians")
+    w("python3 bench/ab_dist.py OLD/cli.js dist/cli.js # two builds alternating, ratio of medians (also the "
+      "action's steps: add ROUNDS file,test,store,record-into)")
     w("```")
     w("")
     w("The first run creates `.tools/bench-venv` (pytest-split and its dependencies pinned in "
