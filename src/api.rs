@@ -303,6 +303,17 @@ struct KnownRef<'a> {
     seconds: f64,
 }
 
+impl<'a> KnownRef<'a> {
+    /// Sample `i` of a report.
+    fn of(samples: &'a Samples, i: usize) -> Self {
+        KnownRef {
+            file: samples.file(i),
+            id: samples.id(i),
+            seconds: samples.seconds(i),
+        }
+    }
+}
+
 /// A stored timing as [`known_timings`] reads it: the store's own ([`store::Timing`]), or a [`Sample`].
 trait AsKnown {
     fn known(&self) -> KnownRef<'_>;
@@ -342,15 +353,7 @@ fn known_timings<'a, S: AsKnown>(
     // A report holds each id once (its parser sums repeats).
     match (reports, stored.is_empty()) {
         ([], _) if stored_unique => return stored.iter().map(AsKnown::known).collect(),
-        ([only], true) => {
-            return (0..only.len())
-                .map(|i| KnownRef {
-                    file: only.file(i),
-                    id: only.id(i),
-                    seconds: only.seconds(i),
-                })
-                .collect()
-        }
+        ([only], true) => return (0..only.len()).map(|i| KnownRef::of(only, i)).collect(),
         _ => {}
     }
     let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
@@ -368,14 +371,7 @@ fn known_timings<'a, S: AsKnown>(
     for samples in reports {
         for start in (0..samples.len()).step_by(FOLD_CHUNK) {
             let end = (start + FOLD_CHUNK).min(samples.len());
-            fold.add((start..end).map(|i| {
-                let k = KnownRef {
-                    file: samples.file(i),
-                    id: samples.id(i),
-                    seconds: samples.seconds(i),
-                };
-                (k, samples.id_hash(i))
-            }));
+            fold.add((start..end).map(|i| (KnownRef::of(samples, i), samples.id_hash(i))));
         }
     }
     fold.known

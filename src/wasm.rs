@@ -41,12 +41,12 @@ extern "C" {
     fn read(this: &FileReader, index: u32, ptr: u32, len: u32) -> f64;
 }
 
-/// The sources of a request, read when the core gets to each one. A plan or a record parses a file before the next is read,
-/// and every file is read into the same buffer: memory the module already has. Fresh pages are what large inputs
-/// cost most: on the scale suite's 47 MB of reports, holding them all at once took ~10k more page faults (~3.4 µs
-/// each on a CI-sized VM). A source with neither `data` nor a reader is the shim's mistake, not the user's: it ends
-/// the call with `Err` from `problem`. Files the shim could not read are left out (it says why); a file the module
-/// cannot hold is left out with a warning in `warnings`.
+/// The sources of a request, read when the core gets to each one. A plan or a record parses a file before the
+/// next is read, and every file is read into the same buffer: memory the module already has. Fresh pages are what
+/// large inputs cost most: on the scale suite's 47 MB of reports, holding them all at once took ~10k more page
+/// faults (~3.4 µs each on a CI-sized VM). A source with neither `data` nor a reader is the shim's mistake, not the
+/// user's: it ends the call with `Err` from `problem`. Files the shim could not read are left out (it says why); a
+/// file the module cannot hold is left out with a warning in `warnings`.
 struct Sources<'r> {
     js: Vec<JsSource>,
     reader: Option<&'r FileReader>,
