@@ -108,6 +108,15 @@ test('a store given by path is read by the core and plans and records exactly as
     const again = (store) => engine.record({ store, reports: [{ name: 'r.xml', data: junit }], roots: [], prune_after_runs: 30 });
     assert.deepEqual(again(byPath).store, again(made.store).store);
     assert.equal(JSON.parse(new TextDecoder().decode(again(byPath).store)).runs, 2);
+    // A store over the store limit (4 GiB, sparse) is read to one byte past the limit, refused with a warning
+    // naming the limit, and the plan goes on without it (read whole, it would not fit in the module's memory).
+    const huge = path.join(dir, 'huge.json');
+    writeFileSync(huge, '{');
+    truncateSync(huge, 4 * 1024 ** 3);
+    const refused = engine.plan(request({ store: { path: huge, size: 100 } }));
+    assert.match(refused.warnings.join('\n'), /timing store.*256 MiB/);
+    assert.doesNotMatch(refused.warnings.join('\n'), /do not fit/);
+    assert.equal(refused.estimated_tests, 4);
     // A store file that is gone: a warning naming it, and the plan and the record go on without it.
     const gone = { path: path.join(dir, 'gone.json'), size: 10 };
     const plan = engine.plan(request({ store: gone }));
