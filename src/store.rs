@@ -771,11 +771,7 @@ impl Store {
             .unwrap_or(bytes);
         // One pass when `format` and `version` come first (see `TopLevel`); a second for the entries otherwise, so
         // that they are read by the reader of their own version whatever the key order.
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let top =
-            serde::de::DeserializeSeed::deserialize(TopLevelSeed::for_bytes(bytes.len()), &mut de)
-                .and_then(|top| de.end().map(|()| top))
-                .map_err(|e| json_error(&e))?;
+        let top = read_top(bytes, None)?;
         // serde would also read a struct from an array; a store is an object.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Error::store(
@@ -903,13 +899,24 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 /// The top level of a store file, read in one pass. When `format` and `version` come before `tests` (always in
 /// files this crate writes), the entries are read and checked by that version's reader in the same pass;
-/// otherwise they are skipped here and read in a second pass ([`read_entries`]). Unknown keys are ignored; a
-/// repeated key is an error.
+/// otherwise they are skipped here and read in a second pass that knows the version ([`read_top`]). Unknown keys
+/// are ignored; a repeated key is an error.
 struct TopLevel {
     format: Option<Value>,
     version: Option<Value>,
     runs: Option<Value>,
     tests: Tests,
+}
+
+impl TopLevel {
+    fn empty() -> Self {
+        TopLevel {
+            format: None,
+            version: None,
+            runs: None,
+            tests: Tests::Absent,
+        }
+    }
 }
 
 /// What [`TopLevel`] did with `tests`.
@@ -928,18 +935,27 @@ fn readable_version(format: Option<&Value>, version: Option<&Value>) -> Option<u
         .filter(|v| ours && *v <= VERSION)
 }
 
-/// Reads a [`TopLevel`]; `hint`: how many tests to make room for up front (the list is not grown step by step, which
-/// copied a 201k-test store's entries over and over: 20 ms of its load in wasm).
-struct TopLevelSeed {
-    hint: usize,
+/// Reads the store file `bytes` (its whole JSON) into a [`TopLevel`]. `version`: the format version to read the
+/// entries with whatever the key order (the second pass), or `None` to take it from `format` and `version` when
+/// they come before `tests`.
+fn read_top(bytes: &[u8], version: Option<u64>) -> Result<TopLevel> {
+    // Room for the tests up front, not grown step by step (which copied a 201k-test store's entries over and over:
+    // 20 ms of its load in wasm). Ours take 150–250 bytes a test (a long id and up to five samples), so this
+    // over-counts by up to half (room never written costs no memory pages).
+    let seed = TopLevelSeed {
+        hint: bytes.len() / 128,
+        version,
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde::de::DeserializeSeed::deserialize(seed, &mut de)
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| json_error(&e))
 }
 
-impl TopLevelSeed {
-    /// Room for the tests of a store file of `bytes` bytes: ours take 150–250 bytes a test (a long id and up to five
-    /// samples), so this over-counts by up to half (room never written costs no memory pages).
-    fn for_bytes(bytes: usize) -> Self {
-        TopLevelSeed { hint: bytes / 128 }
-    }
+/// Reads a [`TopLevel`] (see [`read_top`]).
+struct TopLevelSeed {
+    hint: usize,
+    version: Option<u64>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
@@ -947,6 +963,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<TopLevel, D::Error> {
         struct V {
             hint: usize,
+            version: Option<u64>,
         }
         impl<'de> Visitor<'de> for V {
             type Value = TopLevel;
@@ -958,12 +975,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
                 mut map: A,
             ) -> std::result::Result<TopLevel, A::Error> {
                 use serde::de::Error as _;
-                let mut top = TopLevel {
-                    format: None,
-                    version: None,
-                    runs: None,
-                    tests: Tests::Absent,
-                };
+                let mut top = TopLevel::empty();
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     let slot = match key.as_ref() {
                         "format" => &mut top.format,
@@ -973,19 +985,21 @@ impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
                             if !matches!(top.tests, Tests::Absent) {
                                 return Err(A::Error::duplicate_field("tests"));
                             }
-                            top.tests =
-                                match readable_version(top.format.as_ref(), top.version.as_ref()) {
-                                    Some(0) => Tests::Read(
-                                        map.next_value_seed(EntriesSeed::<V0>::new(self.hint))?,
-                                    ),
-                                    Some(_) => Tests::Read(
-                                        map.next_value_seed(EntriesSeed::<V1>::new(self.hint))?,
-                                    ),
-                                    None => {
-                                        map.next_value::<serde::de::IgnoredAny>()?;
-                                        Tests::Later
-                                    }
-                                };
+                            let version = self.version.or_else(|| {
+                                readable_version(top.format.as_ref(), top.version.as_ref())
+                            });
+                            top.tests = match version {
+                                Some(0) => Tests::Read(
+                                    map.next_value_seed(EntriesSeed::<V0>::new(self.hint))?,
+                                ),
+                                Some(_) => Tests::Read(
+                                    map.next_value_seed(EntriesSeed::<V1>::new(self.hint))?,
+                                ),
+                                None => {
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                    Tests::Later
+                                }
+                            };
                             continue;
                         }
                         _ => {
@@ -1006,23 +1020,14 @@ impl<'de> serde::de::DeserializeSeed<'de> for TopLevelSeed {
                 mut seq: A,
             ) -> std::result::Result<TopLevel, A::Error> {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(TopLevel {
-                    format: None,
-                    version: None,
-                    runs: None,
-                    tests: Tests::Absent,
-                })
+                Ok(TopLevel::empty())
             }
         }
-        d.deserialize_any(V { hint: self.hint })
+        d.deserialize_any(V {
+            hint: self.hint,
+            version: self.version,
+        })
     }
-}
-
-/// The `tests` of a store file alone (the second pass when [`TopLevel`] could not read them).
-#[derive(Deserialize)]
-#[serde(bound = "T: EntryReader")]
-struct Body<T> {
-    tests: Option<Entries<T>>,
 }
 
 /// Reads one entry's JSON value of one format version: `Raw` is what is taken from the JSON (it must accept any
@@ -1032,24 +1037,9 @@ trait EntryReader {
     fn read(raw: Self::Raw) -> std::result::Result<Entry, String>;
 }
 
-/// The `tests` object, read entry by entry (each value is parsed, checked and dropped before the next one, so a
-/// large store is never held as a JSON tree).
-struct Entries<T> {
-    items: CheckedEntries,
-    _reader: std::marker::PhantomData<T>,
-}
-
-impl<'de, T: EntryReader> Deserialize<'de> for Entries<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let items = serde::de::DeserializeSeed::deserialize(EntriesSeed::<T>::new(0), d)?;
-        Ok(Entries {
-            items,
-            _reader: std::marker::PhantomData,
-        })
-    }
-}
-
-/// Reads the `tests` object with reader `T`, with room for `hint` entries up front (see [`TopLevelSeed`]).
+/// Reads the `tests` object with reader `T`, entry by entry (each value is parsed, checked and dropped before the
+/// next one, so a large store is never held as a JSON tree), with room for `hint` entries up front (see
+/// [`read_top`]).
 struct EntriesSeed<T> {
     hint: usize,
     _reader: std::marker::PhantomData<T>,
@@ -1103,8 +1093,8 @@ impl<'de, T: EntryReader> serde::de::DeserializeSeed<'de> for EntriesSeed<T> {
 /// Entries as read: the id and the checked entry, or why it is skipped.
 type CheckedEntries = Vec<(String, std::result::Result<Entry, String>)>;
 
-/// `runs` and the checked entries of a store whose top level is `top`, read with version reader `T`.
-fn read_body<T: EntryReader>(bytes: &[u8], top: TopLevel) -> Result<(Option<u64>, CheckedEntries)> {
+/// `runs` and the checked entries of a store of format `version` whose top level is `top`.
+fn read_body(bytes: &[u8], top: TopLevel, version: u64) -> Result<(Option<u64>, CheckedEntries)> {
     let runs = match top.runs {
         None => None,
         Some(v) => Some(v.as_u64().ok_or_else(|| {
@@ -1116,10 +1106,10 @@ fn read_body<T: EntryReader>(bytes: &[u8], top: TopLevel) -> Result<(Option<u64>
     };
     let items = match top.tests {
         Tests::Read(items) => items,
-        Tests::Later => {
-            let body: Body<T> = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
-            body.tests.map(|t| t.items).unwrap_or_default()
-        }
+        Tests::Later => match read_top(bytes, Some(version))?.tests {
+            Tests::Read(items) => items,
+            Tests::Absent | Tests::Later => Vec::new(),
+        },
         Tests::Absent => return Err(Error::store("no `tests` object")),
     };
     Ok((runs, items))
@@ -1413,13 +1403,13 @@ impl EntryReader for V0 {
 }
 
 fn load_v1(bytes: &[u8], top: TopLevel) -> Result<(Store, Vec<String>)> {
-    let (runs, items) = read_body::<V1>(bytes, top)?;
+    let (runs, items) = read_body(bytes, top, 1)?;
     let runs = runs.ok_or_else(|| Error::store("no `runs` field"))?;
     Ok(assemble(runs, items))
 }
 
 fn load_v0(bytes: &[u8], top: TopLevel) -> Result<(Store, Vec<String>)> {
-    let (_, items) = read_body::<V0>(bytes, top)?;
+    let (_, items) = read_body(bytes, top, 0)?;
     let runs = u64::from(!items.is_empty());
     let (store, mut warnings) = assemble(runs, items);
     warnings.insert(
