@@ -18,7 +18,7 @@ use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, ParseOptions, Sample, Samples};
 use crate::store::{self, RecordOptions, Store};
-use crate::test_id::{unit_id_of, IdRef, TestKey};
+use crate::test_id::{normalize_roots, unit_id_of, IdRef, TestKey};
 use crate::{Granularity, Result};
 
 /// A named file's bytes: a report, a timing file.
@@ -260,6 +260,7 @@ fn measure_groups(
     let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
     let index: FxHashMap<&TestKey, usize> =
         units.run.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let roots = normalize_roots(roots);
     groups
         .iter()
         .map(|tests| {
@@ -270,7 +271,7 @@ fn measure_groups(
                 missing: 0,
             };
             for t in tests {
-                let unit = TestKey::from_id(t, roots).unit(g);
+                let unit = TestKey::from_id_in(t, &roots).unit(g);
                 let Some(&i) = index.get(&unit) else { continue };
                 if !counted.insert(i) {
                     continue;
@@ -583,54 +584,21 @@ fn units_to_split(
     known: &[Sample],
     warnings: &mut Vec<String>,
 ) -> Units {
-    // Keyed by the unit as discovered: two ids that differ only in what canonicalisation changes are still two
-    // tests to run (both then find the same recorded time).
-    // Lookups only (never iterated), hence a hash map.
-    let mut index: FxHashMap<TestKey, usize> = FxHashMap::default();
     let mut units = Units {
         run: Vec::new(),
         sizes: Vec::new(),
         canonical: BTreeMap::new(),
     };
-    let mut add = |key: TestKey, size: Option<f64>, units: &mut Units| -> bool {
-        let unit = key.unit(g);
-        match index.get(&unit) {
-            Some(&i) => {
-                if let (Some(total), Some(s)) = (units.sizes[i].as_mut(), size) {
-                    *total += s;
-                }
-                false
-            }
-            None => {
-                let i = units.run.len();
-                index.insert(unit.clone(), i);
-                if let Some(lookup) = lookup_unit(&key, g) {
-                    units.canonical.insert(i, lookup);
-                }
-                units.run.push(unit);
-                units.sizes.push(size);
-                true
-            }
-        }
-    };
     match tests {
-        Some(tests) => {
-            let mut duplicates = 0usize;
-            for (i, t) in tests.iter().enumerate() {
-                let key = TestKey::from_id(t, roots);
-                let size = sizes.get(i).copied().flatten();
-                let is_unit = key.unit(g) == key;
-                let fresh = add(key, size, &mut units);
-                if !fresh && is_unit {
-                    duplicates += 1;
-                }
-            }
-            if duplicates > 0 {
-                warnings.push(format!(
-                    "{duplicates} test ids were listed more than once; each runs once"
-                ));
-            }
-        }
+        Some(tests) => discovered_units(
+            tests,
+            sizes,
+            roots,
+            g,
+            report::id_hash,
+            &mut units,
+            warnings,
+        ),
         None => {
             for i in unit_order(known, g) {
                 let Some(s) = known.get(i) else { continue };
@@ -647,6 +615,84 @@ fn units_to_split(
         }
     }
     units
+}
+
+/// [`units_to_split`] for discovered tests, with the hash units are found by (tests force collisions with it).
+fn discovered_units(
+    tests: &[String],
+    sizes: &[Option<f64>],
+    roots: &[String],
+    g: Granularity,
+    unit_hash: fn(&str) -> u64,
+    units: &mut Units,
+    warnings: &mut Vec<String>,
+) {
+    // Each unit once, keyed by the unit as discovered: two ids that differ only in what canonicalisation
+    // changes are still two tests to run (both then find the same recorded time). Units are found by the
+    // hash of their id, compared in full on a hit (a different unit with the same hash goes to `overflow`):
+    // 200k discovered tests are each looked up without building their unit first, and each new unit is
+    // built once, moving the discovered key's strings when the test is its own unit. Lookups only (never
+    // iterated), hence hash maps.
+    let mut first: FxHashMap<u64, usize> =
+        FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
+    let mut overflow: FxHashMap<TestKey, usize> = FxHashMap::default();
+    let mut duplicates = 0usize;
+    units.run.reserve(tests.len());
+    let roots = normalize_roots(roots);
+    for (i, t) in tests.iter().enumerate() {
+        let key = TestKey::from_id_in(t, &roots);
+        let size = sizes.get(i).copied().flatten();
+        let unit_id = key.unit_id(g);
+        let is_unit = unit_id == key.id;
+        let hash = unit_hash(unit_id);
+        let found = match first.get(&hash) {
+            Some(&j) => match units.run.get(j) {
+                Some(u) if u.id == unit_id && u.file == key.file => Some(j),
+                // Another unit with this hash (64-bit FxHash: next to never).
+                _ => overflow
+                    .get(&TestKey {
+                        file: key.file.clone(),
+                        id: unit_id.to_string(),
+                    })
+                    .copied(),
+            },
+            None => None,
+        };
+        if let Some(j) = found {
+            if let (Some(Some(total)), Some(s)) = (units.sizes.get_mut(j), size) {
+                *total += s;
+            }
+            if is_unit {
+                duplicates += 1;
+            }
+            continue;
+        }
+        let j = units.run.len();
+        if let Some(lookup) = lookup_unit(&key, g) {
+            units.canonical.insert(j, lookup);
+        }
+        let unit = if is_unit {
+            key
+        } else {
+            let id = unit_id.to_string();
+            TestKey { file: key.file, id }
+        };
+        match first.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                overflow.insert(unit.clone(), j);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(j);
+            }
+        }
+        units.run.push(unit);
+        units.sizes.push(size);
+    }
+    if duplicates > 0 {
+        warnings.push(format!(
+            "{duplicates} test ids were listed more than once; each runs once"
+        ));
+    }
 }
 
 /// The units of the timing data when it is also the list of tests: the index of the first sample of each unit
@@ -707,12 +753,16 @@ fn recorded_units(
     if order.len() != known.len() {
         return Err(known);
     }
-    let mut slots: Vec<Option<Sample>> = known.into_iter().map(Some).collect();
+    let mut known = known;
     let mut run = Vec::with_capacity(order.len());
     let mut seconds = Vec::with_capacity(order.len());
+    // `order` holds each index once: every key is moved out exactly once.
     for i in order {
-        if let Some(s) = slots.get_mut(i).and_then(Option::take) {
-            run.push(s.key);
+        if let Some(s) = known.get_mut(i) {
+            run.push(TestKey {
+                file: std::mem::take(&mut s.key.file),
+                id: std::mem::take(&mut s.key.id),
+            });
             seconds.push(s.seconds.max(estimate::MIN_SECONDS));
         }
     }
@@ -1510,6 +1560,86 @@ mod tests {
             let estimated: Vec<bool> = basis.iter().map(|b| *b != Basis::Recorded).collect();
             let general = plan::build(&run, &seconds, &estimated, &req.options).expect("build");
             assert_eq!(fast, general, "{g:?}");
+        }
+    }
+
+    /// Units, their sizes, the lookup keys that differ, and the number of repeated tests.
+    type Reference = (Vec<TestKey>, Vec<Option<f64>>, Vec<(usize, TestKey)>, usize);
+
+    #[test]
+    fn discovered_units_are_found_by_hash_and_compared_in_full() {
+        // The plain way: a map keyed by each unit as a whole.
+        fn reference(tests: &[String], sizes: &[Option<f64>], g: Granularity) -> Reference {
+            let mut index: BTreeMap<TestKey, usize> = BTreeMap::new();
+            let (mut run, mut canonical, mut duplicates) = (Vec::new(), Vec::new(), 0);
+            let mut sums: Vec<Option<f64>> = Vec::new();
+            for (i, t) in tests.iter().enumerate() {
+                let key = TestKey::from_id(t, &[]);
+                let size = sizes.get(i).copied().flatten();
+                let unit = key.unit(g);
+                match index.get(&unit) {
+                    Some(&j) => {
+                        if let (Some(total), Some(s)) = (sums[j].as_mut(), size) {
+                            *total += s;
+                        }
+                        duplicates += usize::from(unit == key);
+                    }
+                    None => {
+                        index.insert(unit.clone(), run.len());
+                        if let Some(lookup) = lookup_unit(&key, g) {
+                            canonical.push((run.len(), lookup));
+                        }
+                        run.push(unit);
+                        sums.push(size);
+                    }
+                }
+            }
+            (run, sums, canonical, duplicates)
+        }
+        let tests: Vec<String> = [
+            "a.py::C::t1",
+            "a.py::C::t2",
+            "a.py::t3",
+            "a.py",
+            "b.py::t\u{1}",
+            "a.py::C::t1",
+            "./b.py::t\u{1}",
+            "c.py::D::t",
+            "c.py",
+            "c.py::D",
+            "d::e",
+            "a.py::t3",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let sizes: Vec<Option<f64>> = (0..tests.len())
+            .map(|i| (i % 5 != 4).then_some(i as f64 + 0.5))
+            .collect();
+        for g in [Granularity::File, Granularity::Suite, Granularity::Test] {
+            let (run, sums, canonical, duplicates) = reference(&tests, &sizes, g);
+            // Real hashes, and one hash for every unit (each lookup then goes through the comparison and the
+            // overflow map).
+            for hash in [report::id_hash as fn(&str) -> u64, |_: &str| 7] {
+                let mut units = Units {
+                    run: Vec::new(),
+                    sizes: Vec::new(),
+                    canonical: BTreeMap::new(),
+                };
+                let mut warnings = Vec::new();
+                discovered_units(&tests, &sizes, &[], g, hash, &mut units, &mut warnings);
+                assert_eq!(units.run, run, "{g:?}");
+                assert_eq!(units.sizes, sums, "{g:?}");
+                assert_eq!(
+                    units.canonical.into_iter().collect::<Vec<_>>(),
+                    canonical,
+                    "{g:?}"
+                );
+                let said = (duplicates > 0).then(|| {
+                    format!("{duplicates} test ids were listed more than once; each runs once")
+                });
+                assert_eq!(warnings, said.into_iter().collect::<Vec<_>>(), "{g:?}");
+            }
         }
     }
 }

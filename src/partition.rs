@@ -475,11 +475,12 @@ fn lpt_assign(w: &[f64], order: &[usize], n: usize) -> Vec<usize> {
             group: g,
         });
     }
+    // The least-loaded group takes the item and sinks to its place (one sift instead of a pop and a push; the
+    // order of `HeapKey`s is total, so the result is the same).
     for &item in order.iter().skip(n) {
-        if let Some(mut top) = heap.pop() {
+        if let Some(mut top) = heap.peek_mut() {
             assign[item] = top.group;
             top.load += w[item];
-            heap.push(top);
         }
     }
     assign

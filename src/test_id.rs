@@ -122,8 +122,14 @@ impl TestKey {
     /// listed by `cargo nextest list` — and the whole id is the file, so that two binaries of one crate never
     /// collapse into one unit `my_crate` (which would lose one of them).
     pub fn from_id(id: &str, roots: &[String]) -> TestKey {
+        TestKey::from_id_in(id, &normalize_roots(roots))
+    }
+
+    /// [`TestKey::from_id`] with the roots normalised already ([`normalize_roots`], once for many ids: normalising
+    /// them again for each of 200k discovered ids took more than building the keys).
+    pub(crate) fn from_id_in(id: &str, normalized_roots: &[String]) -> TestKey {
         let (file_part, rest) = id_file_part(id);
-        let file = normalize_path(file_part, roots);
+        let file = normalize_path_with(file_part, normalized_roots);
         let mut full = String::with_capacity(file.len() + rest.len());
         full.push_str(&file);
         full.push_str(rest);
