@@ -3,13 +3,17 @@ minutes, so the ratio holds even when the machine's speed drifts (the speed part
 
 usage: python3 bench/ab_dist.py OLD_CLI NEW_CLI [ROUNDS] [CASES]
        e.g. an old dist from `git archive REV dist | tar -x -C /tmp/old`; CASES is a comma-separated list of
-       file, test, store, record-into (default file,test)
+       file, test, store, record-into, discovered-file, discovered-test (default file,test)
 
 Cases (N=64, file granularity unless said):
   file         split from the 8 JUnit reports of bench/out/scale
   test         the same, by test
   store        split from bench/out/speed/history.json (the store of those reports: what the action's split does)
   record-into  record the 8 reports into that store (--out a scratch file: what the action's record step does)
+  discovered-file, discovered-test
+               split from that store with every test file (16,030) or every test id (201,355) listed in
+               --tests-file (bench/out/speed/files.txt, tests.txt), by file or by test: the action's split with
+               its discovered tests
 
 Prints, per case, the median and minimum of each build and the ratio of the medians (old / new). Needs the scale
 suite and the store (python3 bench/run.py --only speed makes both) and Node 24 in .tools (scripts/setup.sh).
@@ -34,6 +38,11 @@ def command(case: str, cli: str, scratch: Path) -> list[str]:
         return [str(NODE), cli, "split", "--timings", REPORTS, "--granularity", case, *SPLIT]
     if case == "store":
         return [str(NODE), cli, "split", "--store", str(STORE), "--granularity", "file", *SPLIT]
+    if case in ("discovered-file", "discovered-test"):
+        gran = case.split("-")[1]
+        listed = ROOT / "bench" / "out" / "speed" / ("files.txt" if gran == "file" else "tests.txt")
+        return [str(NODE), cli, "split", "--tests-file", str(listed), "--store", str(STORE), "--granularity", gran,
+                *SPLIT]
     if case == "record-into":
         reports = sorted(str(p) for p in (ROOT / "bench" / "out" / "scale" / "junit").glob("*.xml"))
         return [str(NODE), cli, "record", "--store", str(STORE), "--out", str(scratch), *reports]
@@ -46,8 +55,11 @@ def main(argv: list[str]) -> None:
     builds = {"old": argv[1], "new": argv[2]}
     rounds = int(argv[3]) if len(argv) >= 4 else 8
     cases = argv[4].split(",") if len(argv) == 5 else ["file", "test"]
-    if any(c in ("store", "record-into") for c in cases) and not STORE.exists():
-        sys.exit(f"{STORE.relative_to(ROOT)} is missing: run python3 bench/run.py --only speed once")
+    speed = ROOT / "bench" / "out" / "speed"
+    needed = {"store": [STORE], "record-into": [STORE], "discovered-file": [STORE, speed / "files.txt"],
+              "discovered-test": [STORE, speed / "tests.txt"]}
+    for missing in sorted({p for c in cases for p in needed.get(c, []) if not p.exists()}):
+        sys.exit(f"{missing.relative_to(ROOT)} is missing: run python3 bench/run.py --only speed once")
     times: dict[tuple[str, str], list[float]] = {(b, c): [] for b in builds for c in cases}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "store.json"

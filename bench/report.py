@@ -288,7 +288,9 @@ def _speed(sp: dict, w) -> None:
       "(test granularity, what pytest-split stores) and calls `least_duration` with 64 groups. The rows with "
       "`STORE(the 8 reports)` are what the action's steps do on a suite this size: its split step plans from the "
       "timing store restored from the cache, and its record step merges a run into a store that already holds "
-      f"every test (the store, {st.get('store_bytes', 0) / 1e6:.1f} MB, is made once by recording the 8 reports).")
+      f"every test (the store, {st.get('store_bytes', 0) / 1e6:.1f} MB, is made once by recording the 8 reports); "
+      "with `--tests-file` the split step also has the discovered tests to cover (the action's `tests-file` input; "
+      "its globs give files), every test file or every test id of the suite.")
     w("")
     w("| command | median | min–max | peak RSS | pytest-split algorithm alone / this | "
       "pytest-split process / this |")

@@ -93,6 +93,21 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
         "display": "node dist/cli.js split --store STORE(the 8 reports) --workers 64 --granularity file --json",
         "check": ("plan", 64, n_files),
     })
+    # The action's split step with its discovered tests (a list file here, as its `tests-file` input gives them;
+    # from globs it would be the files): every test file of the suite at file granularity, every test id by test.
+    files_list, ids_list = work / "files.txt", work / "tests.txt"
+    files_list.write_text("".join(f"{f}\n" for f in sorted({i.split("::", 1)[0] for i in ids})), encoding="utf-8")
+    ids_list.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
+    for gran, listed, units, what in (("file", files_list, n_files, f"FILES({n_files:,} files)"),
+                                      ("test", ids_list, n_tests, f"IDS({n_tests:,} ids)")):
+        commands.append({
+            "name": f"split-discovered-{gran}-64",
+            "argv": [node, cli, "split", "--tests-file", str(listed), "--store", str(history), "--workers", "64",
+                     "--granularity", gran, "--json"],
+            "display": f"node dist/cli.js split --tests-file {what} --store STORE(the 8 reports) --workers 64 "
+                       f"--granularity {gran} --json",
+            "check": ("plan", 64, units),
+        })
     into = work / "record-into.json"
     commands.append({
         "name": "record-into",
