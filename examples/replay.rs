@@ -551,6 +551,8 @@ struct Explorer {
     new: NewRule,
     /// Not a method: estimates computed from the step itself (its true times); `stat`/`new` are ignored.
     oracle: Option<OracleFn>,
+    /// Experimental: the EWMA's alpha estimated from the step's stored samples (`stat` is then ignored).
+    step_alpha: Option<fn(&Step) -> f64>,
 }
 
 type OracleFn = Box<dyn Fn(&Step) -> Vec<f64>>;
@@ -577,12 +579,18 @@ fn predict(step: &Step, e: &Explorer) -> (Vec<f64>, Vec<bool>) {
     if let Some(o) = &e.oracle {
         return (o(step), vec![false; step.units.len()]);
     }
+    let alpha = e.step_alpha.map(|f| f(step));
+    if let Some(a) = alpha {
+        if std::env::var("SHOW_ALPHA").is_ok() {
+            eprintln!("{} k={} alpha={a:.3}", e.name, step.k);
+        }
+    }
     let known: Vec<Sample> = step
         .stored
         .iter()
         .map(|(key, s)| Sample {
             key: key.clone(),
-            seconds: (e.stat)(s),
+            seconds: alpha.map_or_else(|| (e.stat)(s), |a| ewma(s, a)),
         })
         .collect();
     let opts = match e.new {
@@ -839,6 +847,38 @@ fn robust_ewma_sided(
     s
 }
 
+/// Experimental: the steady-state Kalman gain of a local-level model (a random-walk level plus noise) fitted to all
+/// stored samples of the step, pooled over tests: lag-1 and lag-2 squared differences within each test's window give
+/// `V1 = q + 2r` and `V2 = 2q + 2r`, so `q = V2 − V1` and `r = V1 − V2/2`. `space`: 0 seconds, 1 log seconds,
+/// 2 log seconds weighted by the test's mean seconds. Before two lags exist: 0.8.
+fn kalman_alpha(step: &Step, space: u8) -> f64 {
+    let (mut v1, mut w1, mut v2, mut w2) = (0.0, 0.0, 0.0, 0.0);
+    for (_, s) in &step.stored {
+        let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+        let (x, w): (Vec<f64>, f64) = match space {
+            0 => (s.clone(), 1.0),
+            1 => (s.iter().map(|v| v.max(0.001).ln()).collect(), 1.0),
+            _ => (s.iter().map(|v| v.max(0.001).ln()).collect(), mean),
+        };
+        for p in x.windows(2) {
+            v1 += w * (p[1] - p[0]).powi(2);
+            w1 += w;
+        }
+        for p in x.windows(3) {
+            v2 += w * (p[2] - p[0]).powi(2);
+            w2 += w;
+        }
+    }
+    if w2 == 0.0 || w1 == 0.0 {
+        return 0.8;
+    }
+    let (v1, v2) = (v1 / w1, v2 / w2);
+    let q = (v2 - v1).max(0.0);
+    let r = (v1 - v2 / 2.0).max(1e-12);
+    let l = q / r;
+    ((-l + (l * l + 4.0 * l).sqrt()) / 2.0).clamp(0.3, 1.0)
+}
+
 fn ewma(samples: &[f64], alpha: f64) -> f64 {
     Statistic::Ewma { alpha }.apply(samples)
 }
@@ -851,6 +891,7 @@ fn explorers() -> Vec<Explorer> {
         stat,
         new,
         oracle: None,
+        step_alpha: None,
     };
     v.push(mk(
         "ewma/0.8 (default)".into(),
@@ -896,6 +937,19 @@ fn explorers() -> Vec<Explorer> {
             Box::new(move |s| robust_ewma_sided(s, 0.8, factor, margin, wp, false)),
             NewRule::Lib(d),
         ));
+    }
+    for (name, f) in [
+        (
+            "kalman abs",
+            (|st: &Step| kalman_alpha(st, 0)) as fn(&Step) -> f64,
+        ),
+        ("kalman log", |st: &Step| kalman_alpha(st, 1)),
+        ("kalman logw", |st: &Step| kalman_alpha(st, 2)),
+    ] {
+        v.push(Explorer {
+            step_alpha: Some(f),
+            ..mk(name.into(), Box::new(|s| ewma(s, 0.8)), NewRule::Lib(d))
+        });
     }
     for alpha in [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0] {
         v.push(mk(
@@ -990,6 +1044,7 @@ fn oracles(h: &History) -> Vec<Explorer> {
         stat: Box::new(|_| 0.0),
         new: NewRule::Lib(EstimateOptions::default()),
         oracle: Some(Box::new(|st| st.truth.clone())),
+        step_alpha: None,
     }];
     let m = med.clone();
     v.push(Explorer {
@@ -997,6 +1052,7 @@ fn oracles(h: &History) -> Vec<Explorer> {
         stat: Box::new(|_| 0.0),
         new: NewRule::Lib(EstimateOptions::default()),
         oracle: Some(Box::new(move |st| unspiked(&m, st))),
+        step_alpha: None,
     });
     for lambda in [0.5, 1.0, 2.0] {
         let m = med.clone();
@@ -1010,6 +1066,7 @@ fn oracles(h: &History) -> Vec<Explorer> {
                 let c = lambda * spike_mass / st.truth.len().max(1) as f64;
                 u.iter().map(|x| x + c).collect()
             })),
+            step_alpha: None,
         });
     }
     v
@@ -1201,6 +1258,7 @@ fn explore_variance(histories: &[History], base: &[(f64, f64)]) {
         stat: Box::new(|s| ewma(s, 0.8)),
         new: NewRule::Lib(EstimateOptions::default()),
         oracle: None,
+        step_alpha: None,
     };
     // (name, how the assignment for n is made from (step, est, flags, spread))
     type Rule = Box<dyn Fn(&Step, &[f64], &[bool], &[f64], usize) -> Vec<usize>>;
@@ -1328,6 +1386,7 @@ fn explore_hedge(histories: &[History], base: &[(f64, f64)]) {
         stat: Box::new(|s| Statistic::DEFAULT.apply(s)),
         new: NewRule::Lib(EstimateOptions::default()),
         oracle: None,
+        step_alpha: None,
     };
     type Rule = Box<dyn Fn(&Step, &[f64], &[bool], usize) -> Vec<usize>>;
     let mut rules: Vec<(String, Rule)> = vec![

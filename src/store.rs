@@ -286,6 +286,12 @@ pub struct RecordSummary {
 ///   That last one has the smallest worst ratio of all, but only through hypha (whose spikes come from the
 ///   recording CI's worker starts) while identity-idp loses 0.16 against the hedge alone — not taken; the hedge
 ///   alone is better than before on every history in every set of draws.
+/// * An alpha fitted to each suite's own history instead of a fixed one (`JITTER=16 ONLY=kalman … -- --explore`):
+///   the steady-state gain of a local-level model (a drifting level plus noise), its two variances taken from the
+///   lag-1 and lag-2 differences of every stored test's samples, pooled. In seconds 0.75/1.07/0.78/0.96, in log
+///   seconds 0.78/1.10/0.85/1.01, in log seconds weighted by the test's time 0.85/1.13/0.89/1.00, against
+///   0.76/1.08/0.78/0.97 for the fixed 0.8 in the same run (`JITTER=16 ONLY="ewma/0.8 lib"`): level at best (the
+///   fitted gains swing between 0.3 and 1 from one step to the next), so the fixed alpha stays.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Statistic {
