@@ -146,6 +146,17 @@ test('outputs switch to select mode past the job-output limit (UTF-16 sized)', (
   const switched = fitOutputs(big);
   assert.equal(switched.select, true);
   assert.ok(switched.bytes > switched.limit);
+  // Decided from a lower bound, without building the outputs: never above what they would take.
+  assert.match(switched.reason, /^the matrix and plan need at least \d+ bytes of job outputs/);
+  const exactBig = utf16Bytes(JSON.stringify(inlineMatrix(big))) + utf16Bytes(JSON.stringify(big));
+  assert.ok(switched.bytes <= exactBig, `${switched.bytes} <= ${exactBig}`);
+  // A limit between the lower bound and the real size: the real size decides, measured.
+  const quoted = plan([["it's.py", 'a b.py'], ['c.py']]);
+  const bound = fitOutputs(quoted, 0).bytes;
+  const between = fitOutputs(quoted, bound);
+  assert.equal(between.select, true);
+  assert.match(between.reason, /^the matrix and plan need \d+ bytes/);
+  assert.ok(between.bytes > bound);
   // Exactly at the limit still fits; one code unit more does not.
   const exact = fitOutputs(small, fit.bytes);
   assert.equal(exact.select, false);
