@@ -189,9 +189,26 @@ function callReading(operation, fn, request, reader) {
 export function plan(request) {
   loadEngine();
   const { core, reader, unread } = withStoreFile(request, 'timings', 'timing file');
-  const result = callReading('plan', wasmPlan, core, reader);
+  const { plan: result, tests } = callReading('plan', wasmPlan, core, reader);
+  if (tests != null) withEntries(result, tests, core.tests ?? []);
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
   return result;
+}
+
+/**
+ * Fills each group's `tests` from the core's entries (given when the request has discovered tests): a number is the
+ * index of a discovered test of the request (spelled exactly like the entry), which is put back as that same string;
+ * a string is the entry itself.
+ */
+function withEntries(result, entries, discovered) {
+  result.groups.forEach((group, k) => {
+    group.tests = (entries[k] ?? []).map((e) => {
+      if (typeof e === 'string') return e;
+      const id = discovered[e];
+      if (id === undefined) throw new EngineError('plan', `the plan names discovered test ${e} of ${discovered.length}`);
+      return id;
+    });
+  });
 }
 
 /**

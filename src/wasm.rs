@@ -389,8 +389,55 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
         left_out.append(&mut plan.warnings);
         plan.warnings = left_out;
     }
-    plan.serialize(&Serializer::json_compatible())
+    let tests = group_entries(&mut plan, req.tests.as_deref());
+    PlanResult { plan, tests }
+        .serialize(&Serializer::json_compatible())
         .map_err(js_err)
+}
+
+/// What [`plan`] returns: the plan, and with discovered tests in the request, each group's entries apart (in group
+/// order; the plan's `tests` lists are then empty).
+#[derive(Serialize)]
+struct PlanResult {
+    plan: crate::plan::Plan,
+    tests: Option<Vec<Vec<PlanEntry>>>,
+}
+
+/// A group entry as it crosses to the shim: the index of a discovered test of the request spelled exactly like the
+/// entry (the usual case), or the entry itself (a unit coarser than the tests, or no tests in the request). The
+/// shim puts the request's own strings back (`js/engine.js`): 200k ids are not made into JS strings a second time,
+/// and the invariant guard then compares each entry with the very string it was discovered as.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PlanEntry {
+    Discovered(u32),
+    Unit(String),
+}
+
+/// Takes the entries out of `plan`'s groups as [`PlanEntry`]s (see there), by the first index of each discovered id;
+/// `None` (the plan left as it is) without discovered tests.
+fn group_entries(
+    plan: &mut crate::plan::Plan,
+    tests: Option<&[String]>,
+) -> Option<Vec<Vec<PlanEntry>>> {
+    let tests = tests?;
+    let mut index: rustc_hash::FxHashMap<crate::test_id::IdRef<'_>, u32> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
+    for (i, t) in tests.iter().enumerate() {
+        if let Ok(i) = u32::try_from(i) {
+            index.entry(crate::test_id::IdRef(t)).or_insert(i);
+        }
+    }
+    let entries = plan.groups.iter_mut().map(|g| {
+        std::mem::take(&mut g.tests)
+            .into_iter()
+            .map(|t| match index.get(&crate::test_id::IdRef(&t)) {
+                Some(&i) => PlanEntry::Discovered(i),
+                None => PlanEntry::Unit(t),
+            })
+            .collect()
+    });
+    Some(entries.collect())
 }
 
 /// Merges one run's reports into the timing store; `reader`: the [`FileReader`] for its reports given as `read`.

@@ -40,6 +40,20 @@ test('the core answers: version, plan, record', { skip }, () => {
   assert.equal(replanned.estimated_tests, 3);
 });
 
+test('group entries: discovered tests come back as given, coarser units as the core names them', { skip }, () => {
+  // By file, the tests of a.py become the unit `a.py` (not discovered as such); b.py was discovered as a file; an id
+  // whose file part the core normalises (`./c.py::t`) comes back as the core spells its unit.
+  const tests = ['a.py::t1', 'a.py::t2', 'b.py', './c.py::t'];
+  const byFile = engine.plan(request({ tests, sizes: [], workers: 3 }));
+  assert.deepEqual(byFile.groups.flatMap((g) => g.tests).sort(), ['a.py', 'b.py', 'c.py']);
+  const byTest = engine.plan(request({ tests, sizes: [], granularity: 'test', workers: 4 }));
+  assert.deepEqual(byTest.groups.flatMap((g) => g.tests).sort(), ['a.py::t1', 'a.py::t2', 'b.py', 'c.py::t']);
+  // Without discovered tests (the units of the timing data) the entries are the core's strings.
+  const timings = [{ name: 'd.json', data: new TextEncoder().encode('{"x.py::a": 1, "y.py::b": 2}') }];
+  const fromData = engine.plan(request({ tests: null, sizes: [], timings, granularity: 'test' }));
+  assert.deepEqual(fromData.groups.flatMap((g) => g.tests).sort(), ['x.py::a', 'y.py::b']);
+});
+
 test('timing files given by path are read into the core and plan exactly as the same bytes given inline', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
   try {
