@@ -115,63 +115,31 @@ export function groupTests(plan, index) {
  */
 export function checkCoverage(plan, discovered) {
   const problems = [];
-  // Each entry's slot: the worker that runs it, and whether a discovered test is covered by it.
-  const slotOf = new Map();
-  const entries = [];
-  const workerOf = [];
+  const owner = new Map();
   for (const group of plan.groups) {
     for (const entry of group.tests) {
-      const slot = slotOf.get(entry);
-      if (slot !== undefined) {
-        problems.push(`${JSON.stringify(entry)} is in worker ${workerOf[slot]} and worker ${group.index}`);
+      if (owner.has(entry)) {
+        problems.push(`${JSON.stringify(entry)} is in worker ${owner.get(entry)} and worker ${group.index}`);
       } else {
-        slotOf.set(entry, entries.length);
-        entries.push(entry);
-        workerOf.push(group.index);
+        owner.set(entry, group.index);
       }
     }
   }
-  const used = new Uint8Array(entries.length);
-  // The proper prefixes of the previous id (cut before each `::`) and their slots (-1: not an entry). A file's tests
-  // are usually listed together, so most prefixes are the previous id's: compared, not cut and looked up again
-  // (on 201k ids that was most of this guard's time and garbage).
-  let prefixes = [];
-  let prefixSlots = [];
+  const used = new Set();
   for (const id of discovered) {
-    let covering = 0;
-    const own = slotOf.get(id);
-    if (own !== undefined) {
-      covering += 1;
-      used[own] = 1;
+    const covering = [];
+    if (owner.has(id)) covering.push(id);
+    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
+      const prefix = id.slice(0, cut);
+      if (owner.has(prefix)) covering.push(prefix);
     }
-    const nextPrefixes = [];
-    const nextSlots = [];
-    let k = 0;
-    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2), k += 1) {
-      let prefix;
-      let slot;
-      if (k < prefixes.length && prefixes[k].length === cut && id.startsWith(prefixes[k])) {
-        prefix = prefixes[k];
-        slot = prefixSlots[k];
-      } else {
-        prefix = id.slice(0, cut);
-        slot = slotOf.get(prefix) ?? -1;
-      }
-      nextPrefixes.push(prefix);
-      nextSlots.push(slot);
-      if (slot !== -1) {
-        covering += 1;
-        used[slot] = 1;
-      }
-    }
-    prefixes = nextPrefixes;
-    prefixSlots = nextSlots;
-    if (covering === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
-    if (covering > 1) problems.push(`${JSON.stringify(id)} is covered ${covering} times`);
+    if (covering.length === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
+    if (covering.length > 1) problems.push(`${JSON.stringify(id)} is covered ${covering.length} times`);
+    for (const entry of covering) used.add(entry);
   }
-  entries.forEach((entry, slot) => {
-    if (used[slot] === 0) problems.push(`${JSON.stringify(entry)} was not discovered`);
-  });
+  for (const entry of owner.keys()) {
+    if (!used.has(entry)) problems.push(`${JSON.stringify(entry)} was not discovered`);
+  }
   return problems;
 }
 

@@ -173,60 +173,6 @@ test('outputs switch to select mode when one list is too long for an environment
   assert.equal(fitOutputs(p, undefined, 10 * 1024 * 1024).select, false);
 });
 
-/** The guard written the plain way (every prefix cut and looked up for every id): what checkCoverage must say. */
-function coverageReference(p, discovered) {
-  const problems = [];
-  const owner = new Map();
-  for (const group of p.groups) {
-    for (const entry of group.tests) {
-      if (owner.has(entry)) problems.push(`${JSON.stringify(entry)} is in worker ${owner.get(entry)} and worker ${group.index}`);
-      else owner.set(entry, group.index);
-    }
-  }
-  const used = new Set();
-  for (const id of discovered) {
-    const covering = owner.has(id) ? [id] : [];
-    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
-      if (owner.has(id.slice(0, cut))) covering.push(id.slice(0, cut));
-    }
-    if (covering.length === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
-    if (covering.length > 1) problems.push(`${JSON.stringify(id)} is covered ${covering.length} times`);
-    for (const entry of covering) used.add(entry);
-  }
-  for (const entry of owner.keys()) if (!used.has(entry)) problems.push(`${JSON.stringify(entry)} was not discovered`);
-  return problems;
-}
-
-test('invariant guard: the same problems as the plain way on random plans (prefixes reused from id to id)', () => {
-  let x = 0x9e3779b9;
-  const rand = (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-  // Short parts so that files, classes and ids often share prefixes of equal length (`a.py` / `b.py`, `::C` / `::D`).
-  const part = () => ['a.py', 'b.py', 'd/a.py', 'a.py:', ''][rand(5)];
-  const name = () => ['C', 'D', 't', 't1', ':'][rand(5)];
-  for (let round = 0; round < 2000; round += 1) {
-    const ids = Array.from({ length: 1 + rand(8) }, () => {
-      let id = part();
-      for (let depth = rand(4); depth > 0; depth -= 1) id += `::${name()}`;
-      return id;
-    });
-    // Entries: some ids, some of their prefixes, some strangers; in a few groups, now and then twice.
-    const pool = ids.flatMap((id) => {
-      const cuts = [id];
-      for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) cuts.push(id.slice(0, cut));
-      return cuts;
-    });
-    const groups = Array.from({ length: 1 + rand(3) }, () => []);
-    for (let k = rand(6); k >= 0; k -= 1) groups[rand(groups.length)].push(rand(5) === 0 ? part() : pool[rand(pool.length)]);
-    const p = plan(groups);
-    assert.deepEqual(checkCoverage(p, ids), coverageReference(p, ids), JSON.stringify({ groups, ids }));
-  }
-});
-
 test('invariant guard: every discovered test exactly once', () => {
   const ok = [
     [plan([['a.py'], ['b.py']]), ['a.py', 'b.py']],
