@@ -190,7 +190,8 @@ async function split(args, out) {
 
   const request = {
     tests,
-    sizes: tests === null ? null : await testSizes(tests, cwd),
+    sizes: null,
+    sizesWhenNeeded: tests === null ? undefined : () => testSizes(tests, cwd),
     timings: timings.files,
     store,
     granularity,

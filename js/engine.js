@@ -183,16 +183,27 @@ function callReading(operation, fn, request, reader) {
 
 /**
  * Plans a split; `request` as in the wasm contract, except that a timing file may be given as { name, path } as well
- * as { name, data } (see intoCore). A path that cannot be read is left out with a warning in the plan. Returns the
- * plan object.
+ * as { name, data } (see intoCore), and that the tests' sizes may be left to `sizesWhenNeeded()` (with `sizes`
+ * null): it is called only when the plan has tests without any history and without a size, and the plan is made
+ * again with them — the plan the sizes would have given, without a `stat` of every test file when there is history.
+ * A path that cannot be read is left out with a warning in the plan. Returns the plan object.
  */
 export function plan(request) {
   loadEngine();
+  const { sizesWhenNeeded, ...rest } = request;
+  let planned = planOnce(rest);
+  // Sizes matter only to tests estimated without any history; a plan that has such tests is made again with them.
+  if (planned.unsized > 0 && rest.sizes == null && sizesWhenNeeded) planned = planOnce({ ...rest, sizes: sizesWhenNeeded() });
+  return planned.plan;
+}
+
+/** One core plan: { plan, unsized } (unsized: tests estimated at 1 s for want of history and of a size). */
+function planOnce(request) {
   const { core, reader, unread } = withStoreFile(request, 'timings', 'timing file');
-  const { plan: result, tests } = callReading('plan', wasmPlan, core, reader);
+  const { plan: result, tests, unsized_estimates: unsized } = callReading('plan', wasmPlan, core, reader);
   if (tests != null) withEntries(result, tests, core.tests ?? []);
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
-  return result;
+  return { plan: result, unsized };
 }
 
 /**
@@ -262,11 +273,12 @@ export function planDegrading(request) {
  */
 export function fallbackPlan(request) {
   const tests = request.tests ?? [];
+  const sizes = request.sizes ?? request.sizesWhenNeeded?.();
   const units = [];
   const weightOf = new Map();
   tests.forEach((id, i) => {
     const unit = id;
-    const size = request.sizes?.[i];
+    const size = sizes?.[i];
     if (!weightOf.has(unit)) {
       units.push(unit);
       weightOf.set(unit, 0);

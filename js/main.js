@@ -80,7 +80,7 @@ async function restoreStoreSafely(scope) {
   }
 }
 
-/** Discovers the tests of a split: ids (sorted for globs, file order for a list) and their sizes. */
+/** Discovers the tests of a split: ids (sorted for globs, file order for a list) and how to find their sizes. */
 async function discoverTests(inputs, base) {
   const warnings = [];
   let ids;
@@ -108,7 +108,7 @@ async function discoverTests(inputs, base) {
     }
     ids = list.ids;
   }
-  return { ids, sizes: await testSizes(ids, base), warnings };
+  return { ids, sizesWhenNeeded: () => testSizes(ids, base), warnings };
 }
 
 /** split: restore → timings → discover → plan → guard → outputs + summary. */
@@ -130,7 +130,8 @@ async function split(inputs, ctx, base) {
 
   const request = {
     tests: found.ids,
-    sizes: found.sizes,
+    sizes: null,
+    sizesWhenNeeded: found.sizesWhenNeeded,
     timings: timings.files,
     store: restored.file,
     granularity: inputs.granularity,

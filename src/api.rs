@@ -178,6 +178,24 @@ pub fn plan_streaming(
     req: &PlanRequest,
     timings: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
 ) -> Result<Plan> {
+    plan_detailed(req, timings).map(|(plan, _)| plan)
+}
+
+/// What a plan was built from, beyond the plan itself (for a caller deciding whether to plan again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanDetail {
+    /// Units estimated at 1 s because there was no timing history at all and no size for them
+    /// ([`Basis::Equal`]). Sizes matter only then: a plan asked without sizes that has none of these is the plan
+    /// the sizes would have given, so a caller can leave finding the sizes (a `stat` of every test file) until a
+    /// plan says it needs them.
+    pub unsized_estimates: usize,
+}
+
+/// [`plan_streaming`], with the [`PlanDetail`] of the plan.
+pub fn plan_detailed(
+    req: &PlanRequest,
+    timings: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+) -> Result<(Plan, PlanDetail)> {
     req.options.validate()?;
     let g = req.options.granularity;
     let mut warnings = Vec::new();
@@ -193,6 +211,7 @@ pub fn plan_streaming(
         None => recorded_units(known, g),
         Some(_) => Err(known),
     };
+    let mut detail = PlanDetail::default();
     let (run, seconds, estimated) = match recorded {
         Ok((run, seconds)) => {
             let estimated = vec![false; run.len()];
@@ -210,6 +229,7 @@ pub fn plan_streaming(
             let est = estimate::estimate(&units.lookup(), &units.sizes, &known, g);
             warnings.extend(est.warnings);
             let estimated = est.basis.iter().map(|b| *b != Basis::Recorded).collect();
+            detail.unsized_estimates = est.basis.iter().filter(|b| **b == Basis::Equal).count();
             (units.run, est.seconds, estimated)
         }
     };
@@ -217,7 +237,7 @@ pub fn plan_streaming(
     // Data warnings first (they explain the estimates), then the plan's own.
     warnings.append(&mut plan.warnings);
     plan.warnings = warnings;
-    Ok(plan)
+    Ok((plan, detail))
 }
 
 /// The time each group of a plan took in the run that executed it, from that run's reports: each test's unit is
@@ -1641,5 +1661,39 @@ mod tests {
                 assert_eq!(warnings, said.into_iter().collect::<Vec<_>>(), "{g:?}");
             }
         }
+    }
+
+    #[test]
+    fn sizes_matter_exactly_when_a_plan_says_it_has_unsized_estimates() {
+        let tests = ["a.py", "b.py", "c.py", "d.py"];
+        let with_sizes = |mut req: PlanRequest| {
+            req.sizes = vec![Some(400.0), Some(300.0), None, Some(100.0)];
+            req
+        };
+        let detailed = |req: &PlanRequest| {
+            plan_detailed(req, |each| {
+                for t in &req.timings {
+                    each(&t.name, &t.data);
+                }
+            })
+            .expect("plan")
+        };
+        // No history: every test is estimated at 1 s without sizes; with them, only the one without a size is.
+        let bare = request(Some(&tests), vec![], None, 2);
+        let (without, d) = detailed(&bare);
+        assert_eq!(d.unsized_estimates, 4);
+        let (with, d) = detailed(&with_sizes(bare));
+        assert_eq!(d.unsized_estimates, 1);
+        assert_ne!(without, with, "the sizes change this plan");
+        // History for one test: the others are estimated from it, and sizes change nothing.
+        let known = request(
+            Some(&tests),
+            vec![src("d.json", r#"{"a.py::t": 10}"#)],
+            None,
+            2,
+        );
+        let (without, d) = detailed(&known);
+        assert_eq!(d.unsized_estimates, 0);
+        assert_eq!((without, d), detailed(&with_sizes(known)));
     }
 }

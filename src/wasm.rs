@@ -377,30 +377,36 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
         .map_err(|e| js_err(format!("plan request: {e}")))?;
     let req = plan_request(js, Vec::new()).map_err(js_err)?;
     let mut sources = Sources::new(timings, reader.as_ref());
-    let plan = api::plan_streaming(&req, |each| {
+    let plan = api::plan_detailed(&req, |each| {
         sources.feed(each);
     });
     if let Some(problem) = sources.problem {
         return Err(js_err(format!("plan request: {problem}")));
     }
-    let mut plan = plan.map_err(js_err)?;
+    let (mut plan, detail) = plan.map_err(js_err)?;
     left_out.append(&mut sources.warnings);
     if !left_out.is_empty() {
         left_out.append(&mut plan.warnings);
         plan.warnings = left_out;
     }
     let tests = group_entries(&mut plan, req.tests.as_deref());
-    PlanResult { plan, tests }
-        .serialize(&Serializer::json_compatible())
-        .map_err(js_err)
+    PlanResult {
+        plan,
+        tests,
+        unsized_estimates: detail.unsized_estimates,
+    }
+    .serialize(&Serializer::json_compatible())
+    .map_err(js_err)
 }
 
 /// What [`plan`] returns: the plan, and with discovered tests in the request, each group's entries apart (in group
-/// order; the plan's `tests` lists are then empty).
+/// order; the plan's `tests` lists are then empty); and [`api::PlanDetail::unsized_estimates`] (the shim asks for
+/// the tests' sizes only when a plan without them has some).
 #[derive(Serialize)]
 struct PlanResult {
     plan: crate::plan::Plan,
     tests: Option<Vec<Vec<PlanEntry>>>,
+    unsized_estimates: usize,
 }
 
 /// A group entry as it crosses to the shim: the index of a discovered test of the request spelled exactly like the

@@ -54,6 +54,22 @@ test('group entries: discovered tests come back as given, coarser units as the c
   assert.deepEqual(fromData.groups.flatMap((g) => g.tests).sort(), ['x.py::a', 'y.py::b']);
 });
 
+test('sizes left to sizesWhenNeeded: asked for only when the plan has tests without history or size', { skip }, () => {
+  const sizes = [400, 300, 200, 100];
+  let asked = 0;
+  const lazy = (over) => request({ ...over, sizes: null, sizesWhenNeeded: () => ((asked += 1), sizes) });
+  // No history: the sizes are asked for once, and the plan is the one made with them.
+  assert.deepEqual(engine.plan(lazy({})), engine.plan(request({ sizes })));
+  assert.equal(asked, 1);
+  // History for the suite: never asked for; the plan is the one the sizes would have given too.
+  const timings = [{ name: 'd.json', data: new TextEncoder().encode('{"a.py::t": 10, "c.py::t": 5}') }];
+  asked = 0;
+  assert.deepEqual(engine.plan(lazy({ timings })), engine.plan(request({ sizes, timings })));
+  assert.equal(asked, 0);
+  // The last-resort splitter weighs by them as well.
+  assert.deepEqual(engine.fallbackPlan(lazy({})), engine.fallbackPlan(request({ sizes })));
+});
+
 test('timing files given by path are read into the core and plan exactly as the same bytes given inline', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-engine-'));
   try {
