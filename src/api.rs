@@ -18,7 +18,7 @@ use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, ParseOptions, Sample, Samples};
 use crate::store::{self, RecordOptions, Store};
-use crate::test_id::{normalize_roots, unit_id_of, IdRef, TestKey};
+use crate::test_id::{normalize_roots, sorted_groups, unit_id_of, IdRef, TestKey};
 use crate::{Granularity, Result};
 
 /// A named file's bytes: a report, a timing file.
@@ -720,28 +720,14 @@ fn discovered_units(
 /// `TestKey`'s order. Sorted in two levels, the distinct files and then each file's units, because 200k test ids
 /// share 16k files, and comparing whole (file, id) pairs re-compares the long shared file over and over.
 fn unit_order(known: &[Sample], g: Granularity) -> Vec<usize> {
-    // Each file's (unit id, sample index) list; `index` finds a file's list, and a report lists a file's tests
-    // together, so most samples reuse the previous sample's list without hashing their file.
-    let mut lists: Vec<(IdRef<'_>, Vec<(IdRef<'_>, usize)>)> = Vec::new();
-    let mut index: FxHashMap<IdRef<'_>, usize> = FxHashMap::default();
-    let mut last: Option<(IdRef<'_>, usize)> = None;
-    for (i, s) in known.iter().enumerate() {
-        let file = IdRef(s.key.file.as_str());
-        let at = match last {
-            Some((f, at)) if f == file => at,
-            _ => *index.entry(file).or_insert_with(|| {
-                lists.push((file, Vec::new()));
-                lists.len() - 1
-            }),
-        };
-        last = Some((file, at));
-        if let Some((_, units)) = lists.get_mut(at) {
-            units.push((IdRef(s.key.unit_id(g)), i));
-        }
-    }
-    lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let files = sorted_groups(
+        known
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (IdRef(s.key.file.as_str()), (IdRef(s.key.unit_id(g)), i))),
+    );
     let mut order = Vec::with_capacity(known.len());
-    for (_, mut units) in lists {
+    for (_, mut units) in files {
         // By unit id, the first sample first among a unit's samples: the one kept.
         units.sort_unstable();
         units.dedup_by(|b, a| a.0 == b.0);

@@ -30,7 +30,6 @@
 //! Older format versions are migrated on load (see [`Store::load`]). Writing is deterministic: the same store gives
 //! byte-identical JSON, and `load(to_json(s))` writes the same bytes again.
 
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::fmt;
 use std::fmt::Write as _;
@@ -42,7 +41,7 @@ use serde_json::Value;
 use crate::error::printable;
 use crate::limits::{MAX_STORE_BYTES, MAX_WARNINGS_PER_KIND};
 use crate::report::{check_seconds, Sample};
-use crate::test_id::{has_control, is_canonical_id, IdRef, TestKey};
+use crate::test_id::{has_control, is_canonical_id, sorted_groups, IdRef, TestKey};
 use crate::{Error, Result};
 
 /// The `format` marker of a store file.
@@ -1147,27 +1146,10 @@ fn sorted_by_id<'a, T: Copy>(items: &[T], id: impl Fn(&T) -> &'a str) -> Vec<T> 
             .find(|&i| b.get(i + 1) == Some(&b':'))
             .map_or(b.len(), |i| i + 2)
     };
-    // Each prefix's items; `index` finds a prefix's block, and a report lists a file's tests together, so most
-    // items take the previous item's block without hashing.
-    let mut blocks: Vec<(IdRef<'a>, Vec<usize>)> = Vec::new();
-    let mut index: FxHashMap<IdRef<'a>, usize> = FxHashMap::default();
-    let mut last: Option<(IdRef<'a>, usize)> = None;
-    for (i, item) in items.iter().enumerate() {
+    let blocks = sorted_groups(items.iter().enumerate().map(|(i, item)| {
         let s = id(item);
-        let prefix = IdRef(s.get(..prefix_len(s)).unwrap_or(s));
-        let at = match last {
-            Some((p, at)) if p == prefix => at,
-            _ => *index.entry(prefix).or_insert_with(|| {
-                blocks.push((prefix, Vec::new()));
-                blocks.len() - 1
-            }),
-        };
-        last = Some((prefix, at));
-        if let Some((_, members)) = blocks.get_mut(at) {
-            members.push(i);
-        }
-    }
-    blocks.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        (IdRef(s.get(..prefix_len(s)).unwrap_or(s)), i)
+    }));
     let rest =
         |i: usize, n: usize| IdRef(items.get(i).map_or("", |t| id(t).get(n..).unwrap_or("")));
     let mut out = Vec::with_capacity(items.len());
