@@ -122,50 +122,36 @@ export async function readTestList(file, base) {
  * 210–300 ms (a missing file also paid for building an error).
  */
 export function testSizes(ids, base) {
-  // Each id's file, taken over from the previous id when they share it (a file's tests are listed together).
-  const files = new Array(ids.length);
-  let previous = null;
+  // One record per file, { count, share }; each id takes its file's record over from the previous id when they
+  // share the file (a file's tests are listed together), so most ids neither cut nor look up their file.
+  const perFile = new Map();
+  const records = new Array(ids.length);
+  let file = null;
+  let record = null;
   ids.forEach((id, i) => {
     const cut = id.indexOf('::');
     const end = cut === -1 ? id.length : cut;
-    if (previous === null || previous.length !== end || !id.startsWith(previous)) {
-      previous = cut === -1 ? id : id.slice(0, cut);
+    if (file === null || file.length !== end || !id.startsWith(file)) {
+      file = cut === -1 ? id : id.slice(0, cut);
+      record = perFile.get(file);
+      if (record === undefined) {
+        record = { count: 0, share: null };
+        perFile.set(file, record);
+      }
     }
-    files[i] = previous;
+    record.count += 1;
+    records[i] = record;
   });
-  const perFile = new Map();
-  let last = null;
-  let run = 0;
-  for (const file of files) {
-    if (file === last) {
-      run += 1;
-      continue;
-    }
-    if (last !== null) perFile.set(last, (perFile.get(last) ?? 0) + run);
-    last = file;
-    run = 1;
-  }
-  if (last !== null) perFile.set(last, (perFile.get(last) ?? 0) + run);
-  const bytes = new Map();
-  for (const file of perFile.keys()) {
+  for (const [name, r] of perFile) {
     let info;
     try {
-      info = statSync(path.resolve(base, file), { throwIfNoEntry: false });
+      info = statSync(path.resolve(base, name), { throwIfNoEntry: false });
     } catch {
       info = undefined; // not a path this system can stat (too long, a file where a directory should be, …)
     }
-    bytes.set(file, info?.isFile() ? info.size : null);
+    r.share = info?.isFile() ? info.size / r.count : null;
   }
-  let lastFile = null;
-  let share = null;
-  return files.map((file) => {
-    if (file !== lastFile) {
-      const size = bytes.get(file);
-      share = size == null ? null : size / perFile.get(file);
-      lastFile = file;
-    }
-    return share;
-  });
+  return records.map((r) => r.share);
 }
 
 /**

@@ -7,12 +7,14 @@
 //! `{ name, read, size }`: the index by which the [`FileReader`] passed with the request reads it straight into the
 //! module's memory when the core gets to it ([`Sources`]).
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_wasm_bindgen::Serializer;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{self, PlanRequest, RecordRequest, Source};
-use crate::plan::{PlanOptions, RequestedWorkers, Workers};
+use crate::plan::{Plan, PlanOptions, RequestedWorkers, Workers};
+use crate::test_id::IdRef;
 use crate::{Error, Granularity};
 
 /// A report or timing file in a request: its bytes inline (`data`, copied into the module), or `read`, the index
@@ -404,7 +406,7 @@ pub fn plan(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, JsE
 /// the tests' sizes only when a plan without them has some).
 #[derive(Serialize)]
 struct PlanResult {
-    plan: crate::plan::Plan,
+    plan: Plan,
     tests: Option<Vec<Vec<PlanEntry>>>,
     unsized_estimates: usize,
 }
@@ -422,22 +424,19 @@ enum PlanEntry {
 
 /// Takes the entries out of `plan`'s groups as [`PlanEntry`]s (see there), by the first index of each discovered id;
 /// `None` (the plan left as it is) without discovered tests.
-fn group_entries(
-    plan: &mut crate::plan::Plan,
-    tests: Option<&[String]>,
-) -> Option<Vec<Vec<PlanEntry>>> {
+fn group_entries(plan: &mut Plan, tests: Option<&[String]>) -> Option<Vec<Vec<PlanEntry>>> {
     let tests = tests?;
-    let mut index: rustc_hash::FxHashMap<crate::test_id::IdRef<'_>, u32> =
-        rustc_hash::FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
+    let mut index: FxHashMap<IdRef<'_>, u32> =
+        FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
     for (i, t) in tests.iter().enumerate() {
         if let Ok(i) = u32::try_from(i) {
-            index.entry(crate::test_id::IdRef(t)).or_insert(i);
+            index.entry(IdRef(t)).or_insert(i);
         }
     }
     let entries = plan.groups.iter_mut().map(|g| {
         std::mem::take(&mut g.tests)
             .into_iter()
-            .map(|t| match index.get(&crate::test_id::IdRef(&t)) {
+            .map(|t| match index.get(&IdRef(&t)) {
                 Some(&i) => PlanEntry::Discovered(i),
                 None => PlanEntry::Unit(t),
             })
