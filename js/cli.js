@@ -17,7 +17,7 @@ import {
   MAX_MATRIX,
 } from './inputs.js';
 import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
-import { engineVersion, plan as corePlan, record as coreRecord } from './engine.js';
+import { engineVersion, parseAhead, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
 const USAGE = `timeshard — split a test suite across parallel CI jobs by time
@@ -183,6 +183,9 @@ async function split(args, out) {
   // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
   const timings = await withoutActionsDebug(() => matchFiles(timingPatterns, cwd, 'timing file'));
   timings.warnings.forEach(warn);
+  const roots = values.root?.map((r) => path.resolve(r)) ?? [cwd];
+  // Large timing files are parsed in threads from now on (js/parse-threads.js).
+  const ahead = parseAhead(timings.files, roots);
   const store = storeFile(values.store, '--store');
   if (tests === null && timings.files.length === 0 && store === null) {
     throw new UsageError('no tests: give test globs, --tests-file, or timing data (--timings / --store) to take them from');
@@ -193,13 +196,14 @@ async function split(args, out) {
     sizes: null,
     sizesWhenNeeded: tests === null ? undefined : () => testSizes(tests, cwd),
     timings: timings.files,
+    parseAhead: ahead,
     store,
     granularity,
     workers,
     target_seconds: targetSeconds,
     job_overhead_seconds: jobOverheadSeconds,
     max_workers: maxWorkers,
-    roots: values.root?.map((r) => path.resolve(r)) ?? [cwd],
+    roots,
   };
   let plan;
   try {
@@ -260,13 +264,16 @@ async function record(args, out) {
   const reports = await withoutActionsDebug(() => matchFiles(positionals, cwd, 'report'));
   reports.warnings.forEach(warn);
   if (reports.files.length === 0) throw new UsageError('no report to record');
+  const roots = values.root?.map((r) => path.resolve(r)) ?? [cwd];
+  const ahead = parseAhead(reports.files, roots);
   const store = existsSync(values.store) ? storeFile(values.store, '--store') : null;
   let result;
   try {
     result = coreRecord({
       store,
       reports: reports.files,
-      roots: values.root?.map((r) => path.resolve(r)) ?? [cwd],
+      parseAhead: ahead,
+      roots,
       prune_after_runs: prune,
     });
   } catch (error) {

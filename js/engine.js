@@ -11,6 +11,7 @@ import {
   version as wasmVersion,
 } from '../pkg/timeshard.js';
 import { InputError } from './inputs.js';
+import { startParseThreads } from './parse-threads.js';
 
 /** An error from the core or from loading it; `operation` says which call failed. */
 export class EngineError extends Error {
@@ -25,6 +26,8 @@ export class EngineError extends Error {
 let loaded = false;
 /** The module's memory (files are read into it through views of it). */
 let memory = null;
+/** The compiled module (parse threads instantiate it again, without compiling). */
+let compiled = null;
 
 /**
  * Reads and instantiates the wasm module, once. In dist/ the module sits next to the bundle, brotli-compressed
@@ -57,7 +60,8 @@ export function loadEngine() {
     throw new EngineError('load', `timeshard_bg.wasm not found (${tried.join('; ')})`);
   }
   try {
-    ({ memory } = initSync({ module: bytes }));
+    compiled = new WebAssembly.Module(bytes);
+    ({ memory } = initSync({ module: compiled }));
   } catch (error) {
     throw new EngineError('load', `the wasm module did not instantiate: ${error.message}`, error);
   }
@@ -92,10 +96,12 @@ export function engineVersion() {
  * become { name, read: index, size }, which the core reads through `reader` when it gets to each one — straight
  * into its memory, one file at a time (a large report is neither copied from a JS buffer nor held next to all the
  * others). A file that cannot be read is left out; `unread` says why, calling it `what` (or the entry's own
- * `what`). Call `reader.close()` after the core call (it closes a file the core opened but did not read, which
- * only happens when the call fails).
+ * `what`). With `threads` ({ roots, count }: the first `count` path entries are reports parsed with `roots`), parse
+ * threads (js/parse-threads.js) may parse some of those, and the reader hands them to the core parsed; what went
+ * wrong in a thread is added to `unread` (the plan is the same). Call `reader.close()` after the core call (it
+ * closes a file the core opened but did not read, which only happens when the call fails, and stops the threads).
  */
-function intoCore(entries, what) {
+function intoCore(entries, what, threads) {
   const sources = [];
   const paths = [];
   const unread = [];
@@ -108,11 +114,27 @@ function intoCore(entries, what) {
     paths.push({ ...e, what: e.what ?? what });
   }
   const open = new Map();
+  const pool = threads ? threadsFor(paths.slice(0, threads.count), threads) : null;
+  lastThreads = null;
+  let pending = null;
   const failed = (i, error) => {
     unread.push(`${paths[i].what} ${JSON.stringify(paths[i].name)} could not be read: ${error.message}`);
     return -1;
   };
   const reader = {
+    // The length of report i as a parse thread parsed it (kept for readParsed), or -1: the core parses it.
+    parsed(i) {
+      pending = pool?.take(i) ?? null;
+      return pending === null ? -1 : pending.length;
+    },
+    // Copies that parsed form into the core's memory at ptr; the bytes copied.
+    readParsed(i, ptr, len) {
+      const bytes = pending ?? new Uint8Array(0);
+      pending = null;
+      const n = Math.min(len, bytes.length);
+      new Uint8Array(memory.buffer, ptr, n).set(bytes.subarray(0, n));
+      return n;
+    },
     // Opens file i; its length, or -1.
     size(i) {
       try {
@@ -147,9 +169,44 @@ function intoCore(entries, what) {
     close() {
       for (const fd of open.values()) closeSync(fd);
       open.clear();
+      if (pool) {
+        pool.close();
+        unread.push(...pool.notes);
+        lastThreads = { threads: pool.threads, reports: threads.count, parsed: pool.handed() };
+      }
     },
   };
   return { sources, reader: paths.length > 0 ? reader : undefined, unread };
+}
+
+/** What the parse threads of the last core call did, or null when it had none. */
+let lastThreads = null;
+
+/** { threads, reports, parsed } for the last plan or record that had parse threads (for the log), else null. */
+export function parseThreadsUsed() {
+  return lastThreads;
+}
+
+/** The parse threads for `reports`: the ones started ahead for exactly these (parseAhead), else new ones. */
+function threadsFor(reports, { roots, ahead }) {
+  if (ahead?.covers(reports)) return ahead;
+  ahead?.close();
+  return startParseThreads(reports, roots ?? [], compiled);
+}
+
+/**
+ * Starts parsing `files` (the reports or timing files of a coming plan or record, [{ name, path, size }]) in parse
+ * threads now, so that the work overlaps whatever comes before the core call (restoring the timing store). Pass the
+ * result as the request's `parseAhead`; null when no thread is wanted or the module cannot load (the core call then
+ * reports that).
+ */
+export function parseAhead(files, roots) {
+  try {
+    loadEngine();
+  } catch {
+    return null;
+  }
+  return startParseThreads((files ?? []).filter((f) => f.path !== undefined), roots ?? [], compiled);
 }
 
 /**
@@ -158,12 +215,15 @@ function intoCore(entries, what) {
  * read into a JS buffer first cost ~45 ms and its size again in memory); one that cannot be read is left out, with
  * a warning like any file.
  */
-function withStoreFile(request, field, what) {
+function withStoreFile(full, field, what) {
+  const { parseAhead: ahead, ...request } = full;
   const store = request.store;
   const file = store != null && !(store instanceof Uint8Array) && typeof store.path === 'string'
     ? { name: store.path, path: store.path, size: store.size, what: 'timing store' }
     : null;
-  const { sources, reader, unread } = intoCore([...(request[field] ?? []), ...(file ? [file] : [])], what);
+  const reports = request[field] ?? [];
+  const threads = { roots: request.roots, count: reports.filter((e) => e.path !== undefined).length, ahead };
+  const { sources, reader, unread } = intoCore([...reports, ...(file ? [file] : [])], what, threads);
   const core = { ...request, [field]: file ? sources.slice(0, -1) : sources };
   if (file) {
     core.store = null;

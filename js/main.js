@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, INPUT, isPlanShaped, readInputs } from './inputs.js';
 import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
-import { engineVersion, planDegrading, record as coreRecord } from './engine.js';
+import { engineVersion, parseAhead, parseThreadsUsed, planDegrading, record as coreRecord } from './engine.js';
 import {
   checkCoverage,
   optionLikeWarning,
@@ -111,17 +111,25 @@ async function discoverTests(inputs, base) {
   return { ids, sizesWhenNeeded: () => testSizes(ids, base), warnings };
 }
 
+/** Says in the log how much parse threads did for the last core call (js/parse-threads.js), if it had any. */
+function logParseThreads() {
+  const used = parseThreadsUsed();
+  if (used) core.info(`parse threads: ${used.threads} parsed ${used.parsed} of ${used.reports} reports`);
+}
+
 /** split: restore → timings → discover → plan → guard → outputs + summary. */
 async function split(inputs, ctx, base) {
   const warnings = [];
   const roots = [...new Set([base, ctx.workspace])];
+  // Matched, not read: the core reads them straight into its memory (js/engine.js plan), or parse threads do while
+  // the store is restored.
+  const timings = await matchFiles(inputs.timings, base, 'timing file');
+  warnings.push(...timings.warnings);
+  const ahead = parseAhead(timings.files, roots);
   const restored = await restoreStoreSafely(inputs.cacheKey);
   warnings.push(...restored.warnings);
   core.info(restored.key ? `timing store: restored ${logSafe(restored.key)}` : 'timing store: none restored');
 
-  // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
-  const timings = await matchFiles(inputs.timings, base, 'timing file');
-  warnings.push(...timings.warnings);
   const found = await discoverTests(inputs, base);
   warnings.push(...found.warnings);
   core.info(
@@ -133,6 +141,7 @@ async function split(inputs, ctx, base) {
     sizes: null,
     sizesWhenNeeded: found.sizesWhenNeeded,
     timings: timings.files,
+    parseAhead: ahead,
     store: restored.file,
     granularity: inputs.granularity,
     workers: inputs.workers,
@@ -143,6 +152,7 @@ async function split(inputs, ctx, base) {
   };
   const planned = planDegrading(request);
   warnings.push(...planned.warnings);
+  logParseThreads();
   const plan = planned.plan;
 
   const problems = checkCoverage(plan, found.ids);
@@ -318,6 +328,8 @@ async function recordRun(inputs, ctx, base) {
   }
   core.info(`reports: ${reports.files.length}`);
   for (const r of reports.files) core.info(logLine('  - ', `${r.name} (${r.size} bytes)`));
+  // Large reports are parsed in threads while the store is restored (js/parse-threads.js).
+  const ahead = parseAhead(reports.files, roots);
 
   const restored = await restoreStoreSafely(inputs.cacheKey);
   warnings.push(...restored.warnings);
@@ -331,6 +343,7 @@ async function recordRun(inputs, ctx, base) {
     result = coreRecord({
       store: restored.file,
       reports: reports.files,
+      parseAhead: ahead,
       roots,
       prune_after_runs: inputs.pruneAfterRuns,
       measure: planned?.measure,
@@ -341,6 +354,7 @@ async function recordRun(inputs, ctx, base) {
     emptyOutputs();
     return;
   }
+  logParseThreads();
   const summary = result.summary;
 
   let saved = { saved: false, key: null, warnings: [] };

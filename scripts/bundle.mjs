@@ -1,4 +1,5 @@
-// Builds dist/: js/index.js → dist/index.js (the action) and js/cli.js → dist/cli.js (the command line), both ES
+// Builds dist/: js/index.js → dist/index.js (the action), js/cli.js → dist/cli.js (the command line) and
+// js/parse-worker.js → dist/parse-worker.js (the parse threads both start, js/parse-threads.js), all ES
 // modules for Node (target node20, so the CLI also runs on Node 20), minified, plus the wasm next to them (without its
 // debug-name section, brotli-compressed: timeshard_bg.wasm.br) and a package.json that marks dist/ as ESM on its own.
 // Deterministic: the same sources give the same bytes (CI diffs dist/).
@@ -50,6 +51,7 @@ async function bundle(outdir) {
   for (const [entry, out] of [
     ['js/index.js', 'index.js'],
     ['js/cli.js', 'cli.js'],
+    ['js/parse-worker.js', 'parse-worker.js'],
   ]) {
     await build({
       absWorkingDir: root,

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
-use crate::report::{self, ParseOptions, Sample, Samples};
+use crate::report::{self, Input, ParseOptions, Sample, Samples};
 use crate::store::{self, RecordOptions, Store};
 use crate::test_id::{normalize_roots, sorted_groups, unit_id_of, IdRef, TestKey};
 use crate::{Granularity, Result};
@@ -153,7 +153,7 @@ fn load_store(bytes: Option<&[u8]>, warnings: &mut Vec<String>) -> Store {
 pub fn plan(req: &PlanRequest) -> Result<Plan> {
     plan_streaming(req, |each| {
         for s in &req.timings {
-            each(&s.name, &s.data);
+            each(&s.name, Input::Bytes(&s.data));
         }
     })
 }
@@ -165,7 +165,7 @@ pub fn plan_owned(mut req: PlanRequest) -> Result<Plan> {
     let timings = std::mem::take(&mut req.timings);
     plan_streaming(&req, |each| {
         for s in timings {
-            each(&s.name, &s.data);
+            each(&s.name, Input::Bytes(&s.data));
         }
     })
 }
@@ -176,7 +176,7 @@ pub fn plan_owned(mut req: PlanRequest) -> Result<Plan> {
 /// buffer (the wasm door does: memory the module already has, instead of fresh pages for each report).
 pub fn plan_streaming(
     req: &PlanRequest,
-    timings: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+    timings: impl FnOnce(&mut dyn FnMut(&str, Input<'_>)),
 ) -> Result<Plan> {
     plan_detailed(req, timings).map(|(plan, _)| plan)
 }
@@ -194,7 +194,7 @@ pub struct PlanDetail {
 /// [`plan_streaming`], with the [`PlanDetail`] of the plan.
 pub fn plan_detailed(
     req: &PlanRequest,
-    timings: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+    timings: impl FnOnce(&mut dyn FnMut(&str, Input<'_>)),
 ) -> Result<(Plan, PlanDetail)> {
     req.options.validate()?;
     let g = req.options.granularity;
@@ -248,7 +248,7 @@ pub fn actuals(req: &ActualsRequest) -> Vec<GroupActual> {
     let reports = read_timings(
         |each| {
             for s in &req.reports {
-                each(&s.name, &s.data);
+                each(&s.name, Input::Bytes(&s.data));
             }
         },
         &req.roots,
@@ -309,7 +309,7 @@ fn measure_groups(
 /// The timing files `sources` hands over (see [`plan_streaming`]), read; an unreadable one is a warning. The
 /// samples stay in their flat form: the known timings borrow from them.
 fn read_timings(
-    sources: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+    sources: impl FnOnce(&mut dyn FnMut(&str, Input<'_>)),
     roots: &[String],
     warnings: &mut Vec<String>,
 ) -> Vec<Samples> {
@@ -318,7 +318,7 @@ fn read_timings(
     };
     let mut reports = Vec::new();
     sources(
-        &mut |name, data| match report::parse_samples(name, data, &opts) {
+        &mut |name, input| match report::parsed::read_input(name, input, &opts) {
             Ok(read) => {
                 warnings.extend(read.warnings);
                 reports.push(read.samples);
@@ -788,7 +788,7 @@ pub fn record_measuring(
 ) -> Result<(RecordResult, Option<Vec<GroupActual>>)> {
     record_streaming(req, measure, |each| {
         for s in &req.reports {
-            each(&s.name, &s.data);
+            each(&s.name, Input::Bytes(&s.data));
         }
     })
 }
@@ -799,7 +799,7 @@ pub fn record_measuring(
 pub fn record_streaming(
     req: &RecordRequest,
     measure: Option<&Measure>,
-    reports: impl FnOnce(&mut dyn FnMut(&str, &[u8])),
+    reports: impl FnOnce(&mut dyn FnMut(&str, Input<'_>)),
 ) -> Result<(RecordResult, Option<Vec<GroupActual>>)> {
     let mut warnings = Vec::new();
     let mut store = load_store(req.store.as_deref(), &mut warnings);
@@ -809,7 +809,7 @@ pub fn record_streaming(
     let mut runs: Vec<Samples> = Vec::new();
     let mut summaries = Vec::new();
     reports(
-        &mut |name, data| match report::parse_samples(name, data, &parse_opts) {
+        &mut |name, input| match report::parsed::read_input(name, input, &parse_opts) {
             Ok(rep) => {
                 summaries.push(ReportSummary {
                     name: name.to_string(),
@@ -1457,6 +1457,80 @@ mod tests {
         assert_eq!(r2.summary.missing_tests, ["a.py::t2", "b.py::t", "c.py::t"]);
     }
 
+    use crate::report::ParsedReport;
+
+    /// Reports handed over parsed by another instance ([`report::parsed`]), some or all of them, give the plan, the
+    /// store and the measures that parsing them here gives, byte for byte (the shim's parse threads rely on it).
+    #[test]
+    fn reports_parsed_elsewhere_change_nothing() {
+        let junit = r#"<testsuite name="s" time="20">
+            <testcase classname="a" file="a.py" name="t1" time="3"/><testcase classname="a" file="a.py" name="t2" time="bad"/>
+            <testcase classname="b" file="b.py" name="t" time="4"/></testsuite>"#;
+        let files = [
+            src("d.json", DURATIONS),
+            src("j.xml", junit),
+            src("bad.xml", "<testsuite"),
+            src("again.json", r#"{"a.py::t1": 7, "e.py::t": 1}"#),
+        ];
+        let opts = ParseOptions { roots: vec![] };
+        let encoded: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| report::parsed::encode(&f.name, &f.data, &opts))
+            .collect();
+        // Which reports go parsed: none, all, every other one.
+        let feed = |pick: fn(usize) -> bool| {
+            let encoded = &encoded;
+            let files = &files;
+            move |each: &mut dyn FnMut(&str, Input<'_>)| {
+                for (i, f) in files.iter().enumerate() {
+                    let input = if pick(i) {
+                        Input::Parsed(ParsedReport::decode(&encoded[i]).expect("decodes"))
+                    } else {
+                        Input::Bytes(&f.data)
+                    };
+                    each(&f.name, input);
+                }
+            }
+        };
+        let picks: [fn(usize) -> bool; 3] = [|_| false, |_| true, |i| i % 2 == 1];
+        for g in [Granularity::File, Granularity::Test] {
+            for tests in [None, Some(&["a.py", "b.py", "c.py", "z.py"][..])] {
+                let mut req = request(tests, vec![], None, 2);
+                req.options.granularity = g;
+                let plans: Vec<String> = picks
+                    .iter()
+                    .map(|&p| {
+                        let plan = plan_detailed(&req, feed(p)).expect("plan").0;
+                        serde_json::to_string(&plan).expect("json")
+                    })
+                    .collect();
+                assert_eq!(plans[0], plans[1], "{g:?} {tests:?}");
+                assert_eq!(plans[0], plans[2], "{g:?} {tests:?}");
+            }
+        }
+        let req = RecordRequest {
+            store: None,
+            reports: vec![],
+            roots: vec![],
+            prune_after_runs: 30,
+        };
+        let measure = Measure {
+            groups: vec![vec!["a.py".into()], vec!["b.py".into(), "c.py".into()]],
+            granularity: Granularity::File,
+        };
+        let records: Vec<String> = picks
+            .iter()
+            .map(|&p| {
+                let (r, actuals) = record_streaming(&req, Some(&measure), feed(p)).expect("record");
+                let summary = serde_json::to_string(&r.summary).expect("json");
+                format!("{}\n{summary}\n{actuals:?}", r.store)
+            })
+            .collect();
+        assert_eq!(records[0], records[1]);
+        assert_eq!(records[0], records[2]);
+        assert!(records[0].contains("report ignored"), "{}", records[0]);
+    }
+
     /// The general path for timing data that is also the test list: units from the data, each estimated.
     fn estimated_units(
         known: &[Sample],
@@ -1557,7 +1631,7 @@ mod tests {
             req.options.granularity = g;
             let fast = plan(&req).expect("plan");
             let reports = read_timings(
-                |each| each(".test_durations", report.as_bytes()),
+                |each| each(".test_durations", Input::Bytes(report.as_bytes())),
                 &[],
                 &mut Vec::new(),
             );
@@ -1659,7 +1733,7 @@ mod tests {
         let detailed = |req: &PlanRequest| {
             plan_detailed(req, |each| {
                 for t in &req.timings {
-                    each(&t.name, &t.data);
+                    each(&t.name, Input::Bytes(&t.data));
                 }
             })
             .expect("plan")

@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::{self, PlanRequest, RecordRequest, Source};
 use crate::plan::{Plan, PlanOptions, RequestedWorkers, Workers};
+use crate::report::{Input, ParseOptions, ParsedReport};
 use crate::test_id::IdRef;
 use crate::{Error, Granularity};
 
@@ -41,6 +42,13 @@ extern "C" {
     fn size(this: &FileReader, index: u32) -> f64;
     #[wasm_bindgen(method)]
     fn read(this: &FileReader, index: u32, ptr: u32, len: u32) -> f64;
+    /// The length of report `index` as another instance parsed it ([`parse_report`], the shim's parse threads),
+    /// or −1 when this instance is to read and parse the file itself. Asked once per report, before `size`.
+    #[wasm_bindgen(method)]
+    fn parsed(this: &FileReader, index: u32) -> f64;
+    /// Copies that parsed form (`len` bytes, as `parsed` said) into the module's memory at `ptr`; the bytes copied.
+    #[wasm_bindgen(method, js_name = readParsed)]
+    fn read_parsed(this: &FileReader, index: u32, ptr: u32, len: u32) -> f64;
 }
 
 /// The sources of a request, read when the core gets to each one. A plan or a record parses a file before the
@@ -81,10 +89,10 @@ impl<'r> Sources<'r> {
             .sum()
     }
 
-    /// Calls `each` with every source's name and bytes, in order (stops at a shim mistake, see `problem`). Files
-    /// are read into one buffer, reused from file to file (a plan and a record parse each file before asking for
-    /// the next).
-    fn feed(&mut self, each: &mut dyn FnMut(&str, &[u8])) {
+    /// Calls `each` with every source's name and content, in order (stops at a shim mistake, see `problem`): the
+    /// report as another instance parsed it when the reader has that, else the file's bytes. Files are read into
+    /// one buffer, reused from file to file (a plan and a record parse each file before asking for the next).
+    fn feed(&mut self, each: &mut dyn FnMut(&str, Input<'_>)) {
         let mut buf = Vec::new();
         // Sized once for the largest file the shim expects (best effort: `read` sizes it otherwise).
         let largest = self
@@ -96,11 +104,44 @@ impl<'r> Sources<'r> {
         let _ = buf.try_reserve_exact(largest.unwrap_or(0));
         for s in std::mem::take(&mut self.js) {
             let name = s.name.clone();
+            if let Some(parsed) = self.parsed(&s) {
+                each(&name, Input::Parsed(parsed));
+                continue;
+            }
             if self.load(s, &mut buf, crate::limits::MAX_REPORT_BYTES) {
-                each(&name, &buf);
+                each(&name, Input::Bytes(&buf));
             }
             if self.problem.is_some() {
                 return;
+            }
+        }
+    }
+
+    /// Source `s` as another instance parsed it, if the reader has it. A form that does not decode (a bug, not the
+    /// user's) leaves the file to be read and parsed here, with a warning: nothing is lost.
+    fn parsed(&mut self, s: &JsSource) -> Option<ParsedReport> {
+        let (Some(i), Some(reader)) = (s.read, self.reader) else {
+            return None;
+        };
+        let len = reader.parsed(i);
+        if !(len.is_finite() && len >= 0.0) {
+            return None;
+        }
+        let mut bytes = vec![0u8; len as usize];
+        let n = reader.read_parsed(i, bytes.as_mut_ptr() as usize as u32, len as u32);
+        let decoded = if n == len {
+            ParsedReport::decode(&bytes)
+        } else {
+            Err(format!("{n} of {len} bytes copied"))
+        };
+        match decoded {
+            Ok(parsed) => Some(parsed),
+            Err(why) => {
+                self.warnings.push(format!(
+                    "file {:?}: its parse in a worker thread was unreadable ({why}); parsed again here",
+                    s.name
+                ));
+                None
             }
         }
     }
@@ -511,6 +552,14 @@ pub fn record(request: JsValue, reader: Option<FileReader>) -> Result<JsValue, J
     js_sys::Reflect::set(&out, &JsValue::from_str("store"), &store)
         .map_err(|_| js_err("record: could not return the store"))?;
     Ok(out)
+}
+
+/// Parses one report for another instance of the module (the shim's parse threads): the outcome in
+/// [`crate::report::parsed`]'s form, which that instance's [`FileReader`] hands to its `plan` or `record` in place
+/// of the file. `roots` as in a plan request.
+#[wasm_bindgen]
+pub fn parse_report(name: &str, data: &[u8], roots: Vec<String>) -> Vec<u8> {
+    crate::report::parsed::encode(name, data, &ParseOptions { roots })
 }
 
 /// The core's version (the crate version).

@@ -26,6 +26,9 @@
 pub mod json;
 pub mod junit;
 pub mod log;
+pub mod parsed;
+
+pub use parsed::{Input, ParsedReport};
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -682,6 +685,90 @@ impl Samples {
         self.seconds
             .get(i)
             .map_or(0.0, |s| s.min(MAX_SAMPLE_SECONDS))
+    }
+
+    /// Appends the samples in [`parsed`]'s form (its module docs): each sample's id length, file length, id hash
+    /// and raw seconds, the odd files, then the ids end to end.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        parsed::put_len(out, self.len());
+        for (e, s) in self.entries.iter().zip(&self.seconds) {
+            parsed::put_len(out, e.len);
+            parsed::put_len(out, e.file_len);
+            out.extend_from_slice(&e.hash.to_le_bytes());
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        let mut odd: Vec<(&usize, &String)> = self.odd_files.iter().collect();
+        odd.sort_unstable();
+        parsed::put_len(out, odd.len());
+        for (i, f) in odd {
+            parsed::put_len(out, *i);
+            parsed::put_str(out, f);
+        }
+        let total: usize = self.entries.iter().map(|e| e.len).sum();
+        parsed::put_len(out, total);
+        for i in 0..self.len() {
+            out.extend_from_slice(self.id(i).as_bytes());
+        }
+    }
+
+    /// Samples from [`Samples::encode`]'s form, checked: lengths within the ids, ids and files on character
+    /// boundaries, each file a prefix of its id, seconds finite and ≥ 0, odd files of existing samples. The result
+    /// is complete and only read (its id index is left empty: no id is added to it), with the hashes as encoded.
+    fn decode(r: &mut parsed::Reader<'_>) -> std::result::Result<Samples, String> {
+        let n = r.len()?;
+        // Each sample takes 24 bytes: a count larger than the bytes left is refused before anything is allocated.
+        if n > r.rest.len() / 24 {
+            return Err("parsed report sample count beyond its length".into());
+        }
+        let mut entries = Vec::with_capacity(n);
+        let mut seconds = Vec::with_capacity(n);
+        let mut start = 0usize;
+        for _ in 0..n {
+            let len = r.len()?;
+            let file_len = r.len()?;
+            let hash = r.u64()?;
+            let secs = r.f64()?;
+            if file_len > len || !(secs.is_finite() && secs >= 0.0) {
+                return Err("parsed report sample out of range".into());
+            }
+            entries.push(Entry {
+                chunk: 0,
+                start,
+                len,
+                file_len,
+                hash,
+            });
+            seconds.push(secs);
+            start = start.saturating_add(len);
+        }
+        let odd_count = r.len()?;
+        let mut odd_files = FxHashMap::default();
+        for _ in 0..odd_count {
+            let i = r.len()?;
+            let file = r.string()?;
+            if i >= n || odd_files.insert(i, file).is_some() {
+                return Err("parsed report odd file out of range".into());
+            }
+        }
+        let total = r.len()?;
+        if total != start {
+            return Err("parsed report ids do not add up".into());
+        }
+        let ids = valid_utf8(r.take(total)?).ok_or("parsed report ids are not UTF-8")?;
+        for e in &entries {
+            let end = e.start + e.len;
+            let bounds = [e.start, e.start + e.file_len, end];
+            if !bounds.iter().all(|&b| ids.is_char_boundary(b)) {
+                return Err("parsed report id not on a character boundary".into());
+            }
+        }
+        Ok(Samples {
+            ids: vec![ids.to_string()],
+            entries,
+            seconds,
+            odd_files,
+            ..Samples::new()
+        })
     }
 
     /// The samples in first-seen order. A time summed from repeated ids is capped at [`MAX_SAMPLE_SECONDS`] (each

@@ -114,9 +114,10 @@ function prepareAction(inputs, { cwd, env = {}, node = process.execPath, timeout
 }
 
 /** Runs dist/cli.js with `args` in `cwd`; returns { status, stdout, stderr }. */
-export function runCli(args, { cwd = ROOT, node = process.execPath } = {}) {
+export function runCli(args, { cwd = ROOT, node = process.execPath, env = process.env } = {}) {
   const result = spawnSync(node, [DIST_CLI, ...args], {
     cwd,
+    env,
     encoding: 'utf8',
     timeout: 120000,
     maxBuffer: 64 << 20,
