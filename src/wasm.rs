@@ -104,7 +104,7 @@ impl<'r> Sources<'r> {
         let _ = buf.try_reserve_exact(largest.unwrap_or(0));
         for s in std::mem::take(&mut self.js) {
             let name = s.name.clone();
-            if let Some(parsed) = self.parsed(&s) {
+            if let Some(parsed) = self.parsed(&s, &mut buf) {
                 each(&name, Input::Parsed(parsed));
                 continue;
             }
@@ -119,18 +119,18 @@ impl<'r> Sources<'r> {
 
     /// Source `s` as another instance parsed it, if the reader has it. A form that does not decode (a bug, not the
     /// user's) leaves the file to be read and parsed here, with a warning: nothing is lost.
-    fn parsed(&mut self, s: &JsSource) -> Option<ParsedReport> {
+    /// The form is copied into `buf`, the buffer files are read into (it is decoded into memory of its own).
+    fn parsed(&mut self, s: &JsSource, buf: &mut Vec<u8>) -> Option<ParsedReport> {
         let (Some(i), Some(reader)) = (s.read, self.reader) else {
             return None;
         };
         let len = reader.parsed(i);
-        if !(len.is_finite() && len >= 0.0) {
+        if !(len.is_finite() && len >= 0.0 && fit(buf, len as usize)) {
             return None;
         }
-        let mut bytes = vec![0u8; len as usize];
-        let n = reader.read_parsed(i, bytes.as_mut_ptr() as usize as u32, len as u32);
+        let n = reader.read_parsed(i, buf.as_mut_ptr() as usize as u32, len as u32);
         let decoded = if n == len {
-            ParsedReport::decode(&bytes)
+            ParsedReport::decode(buf)
         } else {
             Err(format!("{n} of {len} bytes copied"))
         };
@@ -189,15 +189,7 @@ impl<'r> Sources<'r> {
             return false;
         }
         let len = (size as usize).min(limit.saturating_add(1));
-        // The old bytes are about to be overwritten: a buffer too small is replaced rather than grown (growing
-        // copies its whole old allocation), and one large enough keeps its bytes instead of being zeroed again.
-        if buf.capacity() < len {
-            *buf = Vec::new();
-        }
-        if buf
-            .try_reserve_exact(len.saturating_sub(buf.len()))
-            .is_err()
-        {
+        if !fit(buf, len) {
             self.warnings.push(format!(
                 "file {name:?}: {len} bytes do not fit in the core's memory; left out"
             ));
@@ -205,8 +197,6 @@ impl<'r> Sources<'r> {
             reader.read(index, 0, 0);
             return false;
         }
-        buf.truncate(len);
-        buf.resize(len, 0);
         // Wasm pointers and lengths are 32-bit.
         let ptr = buf.as_mut_ptr() as usize as u32;
         let n = reader.read(index, ptr, len as u32);
@@ -216,6 +206,25 @@ impl<'r> Sources<'r> {
         buf.truncate(n as usize);
         true
     }
+}
+
+/// Makes `buf` exactly `len` bytes long for bytes about to be copied in over it; `false` when the module's memory
+/// cannot hold them. A buffer too small is replaced rather than grown (growing copies its whole old allocation), and
+/// one large enough keeps its bytes instead of being zeroed again (zeroing a parsed report's form each time cost
+/// ~7 ms of a plan from the scale suite).
+fn fit(buf: &mut Vec<u8>, len: usize) -> bool {
+    if buf.capacity() < len {
+        *buf = Vec::new();
+    }
+    if buf
+        .try_reserve_exact(len.saturating_sub(buf.len()))
+        .is_err()
+    {
+        return false;
+    }
+    buf.truncate(len);
+    buf.resize(len, 0);
+    true
 }
 
 #[derive(Deserialize)]
