@@ -40,7 +40,9 @@ try {
         const ms = (performance.now() - start).toFixed(0);
         const outputs = Object.entries(r.outputs).map(([k, v]) => `${k} ${v.length} B`).join(', ');
         console.log(`${granularity} run ${run} ${step}: exit ${r.status}, ${ms} ms; outputs: ${outputs}`);
-        for (const line of r.stdout.split('\n')) if (/^::(warning|error)/.test(line)) console.log(`  ${line.slice(0, 300)}`);
+        for (const line of r.stdout.split('\n')) {
+          if (/^::(warning|error)|^parse threads:/.test(line)) console.log(`  ${line.slice(0, 300)}`);
+        }
       }
     }
   }

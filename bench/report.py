@@ -286,7 +286,9 @@ def _speed(sp: dict, w) -> None:
     w("")
     w(f"Suite: `{st['made_by']}` → {st['tests']:,} test cases in {st['files']:,} files, {st['reports']} JUnit "
       f"reports, {st['bytes'] / 1e6:.1f} MB. Whole processes, {sp['runs']} run(s) each, round-robin; median "
-      "(min–max); peak RSS = the largest ru_maxrss of the runs. The baseline loads the scale tool's durations JSON "
+      "(min–max); CPU = user + system time of the process and all its threads (median; above the wall time when "
+      "parse threads work beside the main thread: the JUnit rows, from 16 MiB of reports); peak RSS = the largest "
+      "ru_maxrss of the runs. The baseline loads the scale tool's durations JSON "
       "(test granularity, what pytest-split stores) and calls `least_duration` with 64 groups. The rows with "
       "`STORE(the 8 reports)` are what the action's steps do on a suite this size: its split step plans from the "
       "timing store restored from the cache, and its record step merges a run into a store that already holds "
@@ -294,18 +296,19 @@ def _speed(sp: dict, w) -> None:
       "with `--tests-file` the split step also has the discovered tests to cover (the action's `tests-file` input; "
       "its globs give files), every test file or every test id of the suite.")
     w("")
-    w("| command | median | min–max | peak RSS | pytest-split algorithm alone / this | "
+    w("| command | median | min–max | CPU | peak RSS | pytest-split algorithm alone / this | "
       "pytest-split process / this |")
-    w("|---|---:|---:|---:|---:|---:|")
+    w("|---|---:|---:|---:|---:|---:|---:|")
     for name, row in sp["commands"].items():
         sec = row["seconds"]
         ratio = sp["ratios"].get(name)
         cells = [f"{ratio['vs_algorithm']:.1f}×", f"{ratio['vs_process']:.1f}×"] if ratio else ["", ""]
-        w(f"| `{row['command']}` | {secs(sec['median'])} | {secs(sec['min'])}–{secs(sec['max'])} | "
+        cpu = secs(row["cpu_seconds"]["median"]) if "cpu_seconds" in row else "—"
+        w(f"| `{row['command']}` | {secs(sec['median'])} | {secs(sec['min'])}–{secs(sec['max'])} | {cpu} | "
           f"{row['max_rss_mb']:.0f} MB | " + " | ".join(cells) + " |")
         if "algorithm_seconds" in row:
             a = row["algorithm_seconds"]
-            w(f"| ↳ least_duration call alone | {secs(a['median'])} | {secs(a['min'])}–{secs(a['max'])} | | | |")
+            w(f"| ↳ least_duration call alone | {secs(a['median'])} | {secs(a['min'])}–{secs(a['max'])} | | | | |")
     w("")
 
 

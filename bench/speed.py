@@ -123,7 +123,8 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
         "check": ("baseline",),
     })
 
-    samples: dict[str, dict[str, list]] = {c["name"]: {"seconds": [], "rss": [], "algo": []} for c in commands}
+    samples: dict[str, dict[str, list]] = {c["name"]: {"seconds": [], "cpu": [], "rss": [], "algo": []}
+                                           for c in commands}
     for r in range(runs):
         for c in commands:
             written = c["check"][1] if c["check"][0] == "store" and len(c["check"]) > 1 else store
@@ -136,6 +137,7 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
             algo = _check(c, out_path, store, n_tests)
             s = samples[c["name"]]
             s["seconds"].append(res.seconds)
+            s["cpu"].append(res.cpu_seconds)
             s["rss"].append(res.max_rss_kb)
             if algo is not None:
                 s["algo"].append(algo)
@@ -144,7 +146,8 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
     results = {}
     for c in commands:
         s = samples[c["name"]]
-        row = {"command": c["display"], "seconds": spread(s["seconds"]), "max_rss_mb": max(s["rss"]) / 1024}
+        row = {"command": c["display"], "seconds": spread(s["seconds"]), "cpu_seconds": spread(s["cpu"]),
+               "max_rss_mb": max(s["rss"]) / 1024}
         if s["algo"]:
             row["algorithm_seconds"] = spread(s["algo"])
         results[c["name"]] = row

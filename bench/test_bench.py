@@ -131,8 +131,9 @@ def test_timeshard_wrapper_reports_failures():
 
 def test_timed_run_measures_a_process(tmp_path):
     out = tmp_path / "o.txt"
-    run = timed_run([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], str(out))
+    run = timed_run([sys.executable, "-c", "import sys; print('hi'); sum(range(3_000_000)); sys.exit(3)"], str(out))
     assert run.returncode == 3 and run.seconds > 0 and run.max_rss_kb > 0
+    assert 0 < run.cpu_seconds < run.seconds * 4
     assert out.read_text() == "hi\n"
 
 

@@ -1,4 +1,5 @@
-"""Timing whole processes: wall time from spawn to exit and the child's peak RSS (wait4 rusage of that child only)."""
+"""Timing whole processes: wall time from spawn to exit, the child's CPU time (user + system, all its threads) and
+peak RSS (wait4 rusage of that child only)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class Run:
     """One finished process."""
 
     seconds: float
+    cpu_seconds: float
     max_rss_kb: int
     returncode: int
     stderr: str
@@ -32,7 +34,7 @@ def timed_run(argv: list[str], stdout_path: str | None = None, cwd: str | None =
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen so it never waits again
         err.seek(0)
         stderr = err.read().decode("utf-8", errors="replace")
-    return Run(seconds, usage.ru_maxrss, proc.returncode, stderr)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, stderr)
 
 
 def spread(values: list[float]) -> dict:
