@@ -40,6 +40,7 @@ max_len_for() {
 seeds_for() {
   case "$1" in
     report_any) echo seeds/junit seeds/durations_json seeds/cypress_json seeds/parallel_log ;;
+    parsed_report) echo seeds/junit seeds/durations_json seeds/parsed_report ;;
     *) [ -d "seeds/$1" ] && echo "seeds/$1" ;;
   esac
 }
