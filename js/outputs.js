@@ -107,38 +107,67 @@ export function groupTests(plan, index) {
   return group ? group.tests : null;
 }
 
+/** How many `::` separate the parts of `id`, found left to right as the guard cuts ids. */
+function depthOf(id) {
+  let depth = 0;
+  for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) depth += 1;
+  return depth;
+}
+
 /**
  * The invariant guard: the plan must run every discovered test exactly once. A group entry is a unit: a test id
  * itself or a prefix of it ending before a `::` (a file or a suite). Checks: no entry twice; every discovered test
  * covered by exactly one entry; every entry covering at least one discovered test. Returns a list of problems
  * (empty when the plan is sound), each one line, ids JSON-quoted.
+ *
+ * A prefix is looked up only when some entry has as many `::` as it does (a test-granularity plan of ids at one
+ * depth then cuts nothing), and entries are marked used in an array by their index. On the scale suite's 201,355
+ * ids (64 groups, 8 alternating runs in one process) that took the median from 408 to 289 ms by test and from 106
+ * to 70 ms by file, against a lookup of every prefix and a set of used entries; the problems found are the same (a
+ * test compares the two on random plans).
  */
 export function checkCoverage(plan, discovered) {
   const problems = [];
-  const owner = new Map();
+  // Each entry's index, the worker it is in, and the depths entries have.
+  const index = new Map();
+  const workerOf = [];
+  const depths = new Set();
   for (const group of plan.groups) {
     for (const entry of group.tests) {
-      if (owner.has(entry)) {
-        problems.push(`${JSON.stringify(entry)} is in worker ${owner.get(entry)} and worker ${group.index}`);
-      } else {
-        owner.set(entry, group.index);
+      const k = index.get(entry);
+      if (k !== undefined) {
+        problems.push(`${JSON.stringify(entry)} is in worker ${workerOf[k]} and worker ${group.index}`);
+        continue;
       }
+      index.set(entry, workerOf.length);
+      workerOf.push(group.index);
+      depths.add(depthOf(entry));
     }
   }
-  const used = new Set();
+  const used = new Uint8Array(workerOf.length);
   for (const id of discovered) {
-    const covering = [];
-    if (owner.has(id)) covering.push(id);
-    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
-      const prefix = id.slice(0, cut);
-      if (owner.has(prefix)) covering.push(prefix);
+    let covering = 0;
+    const own = index.get(id);
+    if (own !== undefined) {
+      covering += 1;
+      used[own] = 1;
     }
-    if (covering.length === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
-    if (covering.length > 1) problems.push(`${JSON.stringify(id)} is covered ${covering.length} times`);
-    for (const entry of covering) used.add(entry);
+    let depth = 0;
+    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
+      if (depths.has(depth)) {
+        const k = index.get(id.slice(0, cut));
+        if (k !== undefined) {
+          covering += 1;
+          used[k] = 1;
+        }
+      }
+      depth += 1;
+    }
+    if (covering === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
+    if (covering > 1) problems.push(`${JSON.stringify(id)} is covered ${covering} times`);
   }
-  for (const entry of owner.keys()) {
-    if (!used.has(entry)) problems.push(`${JSON.stringify(entry)} was not discovered`);
+  for (const [entry, k] of index) {
+    if (!used[k]) problems.push(`${JSON.stringify(entry)} was not discovered`);
   }
   return problems;
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::error::printable;
 use crate::estimate::{self, Basis};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::report::{self, Input, ParseOptions, Sample, Samples};
@@ -657,6 +658,8 @@ fn discovered_units(
         FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
     let mut overflow: FxHashMap<TestKey, usize> = FxHashMap::default();
     let mut duplicates = 0usize;
+    // Whether each unit was itself among the discovered tests (not only tests inside it).
+    let mut listed: Vec<bool> = Vec::with_capacity(tests.len());
     units.run.reserve(tests.len());
     let roots = normalize_roots(roots);
     for (i, t) in tests.iter().enumerate() {
@@ -682,8 +685,13 @@ fn discovered_units(
             if let (Some(Some(total)), Some(s)) = (units.sizes.get_mut(j), size) {
                 *total += s;
             }
+            // The unit itself listed again is a repeat; listed after tests inside it, it is not.
             if is_unit {
-                duplicates += 1;
+                match listed.get_mut(j) {
+                    Some(true) => duplicates += 1,
+                    Some(seen) => *seen = true,
+                    None => {}
+                }
             }
             continue;
         }
@@ -707,12 +715,118 @@ fn discovered_units(
         }
         units.run.push(unit);
         units.sizes.push(size);
+        listed.push(is_unit);
     }
     if duplicates > 0 {
         warnings.push(format!(
             "{duplicates} test ids were listed more than once; each runs once"
         ));
     }
+    // At file granularity a unit is a file, which no other file is inside.
+    if g != Granularity::File {
+        fold_nested(units, &first, &overflow, unit_hash, warnings);
+    }
+}
+
+/// "N listed tests are inside another listed test or file (first: INNER inside OUTER)", singular for one.
+fn nested_summary(n: usize, inner: &str, outer: &str) -> String {
+    let (what, verb) = if n == 1 {
+        ("test", "is")
+    } else {
+        ("tests", "are")
+    };
+    format!("{n} listed {what} {verb} inside another listed test or file (first: {inner} inside {outer})")
+}
+
+/// Depths a prefix can be told apart by ([`fold_nested`]): a unit with more `::` than this counts as this deep.
+const MAX_TRACKED_DEPTH: usize = 63;
+
+/// Units listed inside another listed unit (`a.py::t` with `a.py`, `a.py::C::t` with `a.py::C`): running the outer
+/// one runs them, so each is folded into the outermost listed unit around it (its size added there), with one
+/// warning. Without this the inner tests would run twice, and the plan would fail its guard. A unit is inside
+/// another when the other's id is its id cut before one of its `::` (cut left to right, as the shim's guard cuts),
+/// in the same file. Only cuts as deep as some unit are looked up (a cut has fewer `::` than the id it is cut from;
+/// test ids at one depth need no lookup at all), by the same hash `discovered_units` found the units by.
+fn fold_nested(
+    units: &mut Units,
+    first: &FxHashMap<u64, usize>,
+    overflow: &FxHashMap<TestKey, usize>,
+    unit_hash: fn(&str) -> u64,
+    warnings: &mut Vec<String>,
+) {
+    let sep = memchr::memmem::Finder::new("::");
+    let depth = |id: &str| sep.find_iter(id.as_bytes()).count().min(MAX_TRACKED_DEPTH);
+    let depths = units.run.iter().fold(0u64, |m, u| m | 1 << depth(&u.id));
+    if depths.count_ones() < 2 {
+        return;
+    }
+    let find = |file: &str, id: &str| -> Option<usize> {
+        let j = *first.get(&unit_hash(id))?;
+        match units.run.get(j) {
+            Some(u) if u.id == id && u.file == file => Some(j),
+            _ => overflow
+                .get(&TestKey {
+                    file: file.to_string(),
+                    id: id.to_string(),
+                })
+                .copied(),
+        }
+    };
+    let mut outer: Vec<Option<usize>> = Vec::new();
+    for (j, u) in units.run.iter().enumerate() {
+        let cuts = sep.find_iter(u.id.as_bytes()).enumerate();
+        let around = cuts
+            .filter(|&(k, _)| depths & (1 << k.min(MAX_TRACKED_DEPTH)) != 0)
+            .find_map(|(_, at)| find(&u.file, u.id.get(..at)?).filter(|&o| o != j));
+        if let Some(o) = around {
+            outer.resize(j + 1, None);
+            outer[j] = Some(o);
+        }
+    }
+    if outer.is_empty() {
+        return;
+    }
+    outer.resize(units.run.len(), None);
+    let nested = outer.iter().flatten().count();
+    let example = outer.iter().enumerate().find_map(|(j, o)| Some((j, (*o)?)));
+    if let Some((inner, o)) = example {
+        let (inner, o) = (&units.run[inner].id, &units.run[o].id);
+        warnings.push(format!(
+            "{}; {} once, as part of the outer one",
+            nested_summary(nested, &printable(inner, 80), &printable(o, 80)),
+            if nested == 1 { "it runs" } else { "each runs" }
+        ));
+    }
+    // Sizes go to the outer unit; then the kept units are renumbered.
+    for (j, o) in outer.iter().enumerate() {
+        if let (Some(o), Some(Some(s))) = (o, units.sizes.get(j).copied()) {
+            if let Some(Some(total)) = units.sizes.get_mut(*o) {
+                *total += s;
+            }
+        }
+    }
+    let mut new_index = vec![usize::MAX; units.run.len()];
+    let mut kept = 0;
+    for (j, o) in outer.iter().enumerate() {
+        if o.is_none() {
+            new_index[j] = kept;
+            kept += 1;
+        }
+    }
+    let mut j = 0;
+    units.run.retain(|_| {
+        j += 1;
+        outer[j - 1].is_none()
+    });
+    let mut j = 0;
+    units.sizes.retain(|_| {
+        j += 1;
+        outer[j - 1].is_none()
+    });
+    units.canonical = std::mem::take(&mut units.canonical)
+        .into_iter()
+        .filter_map(|(i, key)| Some((*new_index.get(i).filter(|&&n| n != usize::MAX)?, key)))
+        .collect();
 }
 
 /// The units of the timing data when it is also the list of tests: the index of the first sample of each unit
@@ -1643,8 +1757,15 @@ mod tests {
         }
     }
 
-    /// Units, their sizes, the lookup keys that differ, and the number of repeated tests.
-    type Reference = (Vec<TestKey>, Vec<Option<f64>>, Vec<(usize, TestKey)>, usize);
+    /// Units, their sizes, the lookup keys that differ, the number of repeated tests, and the units folded into an
+    /// outer one (inner id, outer id).
+    type Reference = (
+        Vec<TestKey>,
+        Vec<Option<f64>>,
+        Vec<(usize, TestKey)>,
+        usize,
+        Vec<(String, String)>,
+    );
 
     #[test]
     fn discovered_units_are_found_by_hash_and_compared_in_full() {
@@ -1652,6 +1773,7 @@ mod tests {
         fn reference(tests: &[String], sizes: &[Option<f64>], g: Granularity) -> Reference {
             let mut index: BTreeMap<TestKey, usize> = BTreeMap::new();
             let (mut run, mut canonical, mut duplicates) = (Vec::new(), Vec::new(), 0);
+            let mut listed: std::collections::BTreeSet<TestKey> = Default::default();
             let mut sums: Vec<Option<f64>> = Vec::new();
             for (i, t) in tests.iter().enumerate() {
                 let key = TestKey::from_id(t, &[]);
@@ -1662,9 +1784,12 @@ mod tests {
                         if let (Some(total), Some(s)) = (sums[j].as_mut(), size) {
                             *total += s;
                         }
-                        duplicates += usize::from(unit == key);
+                        duplicates += usize::from(unit == key && !listed.insert(key.clone()));
                     }
                     None => {
+                        if unit == key {
+                            listed.insert(key.clone());
+                        }
                         index.insert(unit.clone(), run.len());
                         if let Some(lookup) = lookup_unit(&key, g) {
                             canonical.push((run.len(), lookup));
@@ -1674,7 +1799,38 @@ mod tests {
                     }
                 }
             }
-            (run, sums, canonical, duplicates)
+            // Then each unit whose id cut before one of its `::` is another unit of its file goes into the
+            // shortest such one.
+            let outer: Vec<Option<usize>> = run
+                .iter()
+                .map(|u: &TestKey| {
+                    u.id.match_indices("::").find_map(|(at, _)| {
+                        let cut = TestKey {
+                            file: u.file.clone(),
+                            id: u.id[..at].to_string(),
+                        };
+                        index.get(&cut).copied()
+                    })
+                })
+                .collect();
+            let mut nested = Vec::new();
+            for (j, o) in outer.iter().enumerate() {
+                if let Some(o) = *o {
+                    nested.push((run[j].id.clone(), run[o].id.clone()));
+                    if let (Some(s), Some(Some(total))) = (sums[j], sums.get_mut(o)) {
+                        *total += s;
+                    }
+                }
+            }
+            let kept: Vec<usize> = (0..run.len()).filter(|&j| outer[j].is_none()).collect();
+            let renumber = |j: usize| kept.iter().position(|&k| k == j);
+            let canonical = canonical
+                .into_iter()
+                .filter_map(|(j, key)| Some((renumber(j)?, key)))
+                .collect();
+            let run = kept.iter().map(|&j| run[j].clone()).collect();
+            let sums = kept.iter().map(|&j| sums[j]).collect();
+            (run, sums, canonical, duplicates, nested)
         }
         let tests: Vec<String> = [
             "a.py::C::t1",
@@ -1697,7 +1853,12 @@ mod tests {
             .map(|i| (i % 5 != 4).then_some(i as f64 + 0.5))
             .collect();
         for g in [Granularity::File, Granularity::Suite, Granularity::Test] {
-            let (run, sums, canonical, duplicates) = reference(&tests, &sizes, g);
+            let (run, sums, canonical, duplicates, nested) = reference(&tests, &sizes, g);
+            assert_eq!(
+                nested.is_empty(),
+                g == Granularity::File,
+                "{g:?}: {nested:?}"
+            );
             // Real hashes, and one hash for every unit (each lookup then goes through the comparison and the
             // overflow map).
             for hash in [report::id_hash as fn(&str) -> u64, |_: &str| 7] {
@@ -1718,8 +1879,65 @@ mod tests {
                 let said = (duplicates > 0).then(|| {
                     format!("{duplicates} test ids were listed more than once; each runs once")
                 });
-                assert_eq!(warnings, said.into_iter().collect::<Vec<_>>(), "{g:?}");
+                let inside = nested.first().map(|(inner, outer)| {
+                    let each = if nested.len() == 1 { "it runs" } else { "each runs" };
+                    format!(
+                        "{} listed test{} inside another listed test or file (first: {} inside {outer}); \
+                         {each} once, as part of the outer one",
+                        nested.len(),
+                        if nested.len() == 1 { " is" } else { "s are" },
+                        printable(inner, 80)
+                    )
+                });
+                let said: Vec<String> = said.into_iter().chain(inside).collect();
+                assert_eq!(warnings, said, "{g:?}");
             }
+        }
+    }
+
+    #[test]
+    fn tests_listed_inside_another_listed_test_or_file_run_once_with_it() {
+        let tests = [
+            "a.py::t",
+            "a.py",
+            "b.py::C::t",
+            "b.py::C",
+            "b.py::C::u",
+            "b.py::v",
+            "c.py::t",
+        ];
+        let timings = vec![src(
+            "d.json",
+            r#"{"a.py::t": 4, "a.py::u": 1, "b.py::C::t": 2, "b.py::v": 3}"#,
+        )];
+        for (g, want) in [
+            (
+                Granularity::Test,
+                vec!["a.py", "b.py::C", "b.py::v", "c.py::t"],
+            ),
+            (
+                Granularity::Suite,
+                vec!["a.py", "b.py::C", "b.py::v", "c.py::t"],
+            ),
+            (Granularity::File, vec!["a.py", "b.py", "c.py"]),
+        ] {
+            let mut req = request(Some(&tests), timings.clone(), None, 3);
+            req.options.granularity = g;
+            let p = plan(&req).expect("plan");
+            assert_eq!(all_tests(&p), want, "{g:?}");
+            let inside: Vec<&String> = p.warnings.iter().filter(|w| w.contains("inside")).collect();
+            if g == Granularity::File {
+                assert!(inside.is_empty(), "{:?}", p.warnings);
+            } else {
+                assert_eq!(inside.len(), 1, "{g:?}: {:?}", p.warnings);
+                let start = if g == Granularity::Test {
+                    "3 listed tests are inside another listed test or file (first: a.py::t inside a.py); each runs"
+                } else {
+                    "1 listed test is inside another listed test or file (first: a.py::t inside a.py); it runs"
+                };
+                assert!(inside[0].starts_with(start), "{g:?}: {}", inside[0]);
+            }
+            assert_eq!(p.tests, want.len(), "{g:?}");
         }
     }
 

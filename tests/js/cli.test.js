@@ -94,6 +94,26 @@ test('output far longer than a pipe holds arrives whole, and warnings with it', 
   }
 });
 
+test('a list with a file and tests inside it runs each test once, with a warning', { skip }, () => {
+  const dir = tempTree({ 'ids.txt': 'a.py::t\na.py\nb.py::C::t\nb.py::C\nc.py::t\n' });
+  try {
+    for (const granularity of ['test', 'suite', 'file']) {
+      const run = runCli(['split', '--tests-file', 'ids.txt', '--granularity', granularity, '--workers', '2', '--json'], { cwd: dir });
+      assert.equal(run.status, 0, `${granularity}: ${run.stderr}`);
+      const entries = JSON.parse(run.stdout).groups.flatMap((g) => g.tests).sort();
+      const want = granularity === 'file' ? ['a.py', 'b.py', 'c.py'] : ['a.py', 'b.py::C', 'c.py::t'];
+      assert.deepEqual(entries, want, granularity);
+      // By suite, b.py::C::t is part of the unit b.py::C anyway; by file, everything is part of its file.
+      const inside = { test: /warning: 2 listed tests are inside another listed test or file \(first: a\.py::t inside a\.py\)/,
+        suite: /warning: 1 listed test is inside another listed test or file \(first: a\.py::t inside a\.py\); it runs once/ };
+      if (inside[granularity]) assert.match(run.stderr, inside[granularity]);
+      else assert.doesNotMatch(run.stderr, /inside another|more than once/);
+    }
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('usage and input errors exit with 2 and say what is wrong', { skip }, () => {
   const cases = [
     [['split', '--workers', '0', GLOB], /--workers: expected a number from 1 to 256 or `auto`, got `0`/],

@@ -192,6 +192,63 @@ test('invariant guard: every discovered test exactly once', () => {
   }
 });
 
+/** The guard in its plain form (every prefix of every id looked up, a set of used entries): the reference. */
+function plainCoverage(p, discovered) {
+  const problems = [];
+  const owner = new Map();
+  for (const group of p.groups) {
+    for (const entry of group.tests) {
+      if (owner.has(entry)) problems.push(`${JSON.stringify(entry)} is in worker ${owner.get(entry)} and worker ${group.index}`);
+      else owner.set(entry, group.index);
+    }
+  }
+  const used = new Set();
+  for (const id of discovered) {
+    const covering = [];
+    if (owner.has(id)) covering.push(id);
+    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
+      if (owner.has(id.slice(0, cut))) covering.push(id.slice(0, cut));
+    }
+    if (covering.length === 0) problems.push(`${JSON.stringify(id)} is in no worker`);
+    if (covering.length > 1) problems.push(`${JSON.stringify(id)} is covered ${covering.length} times`);
+    for (const entry of covering) used.add(entry);
+  }
+  for (const entry of owner.keys()) if (!used.has(entry)) problems.push(`${JSON.stringify(entry)} was not discovered`);
+  return problems;
+}
+
+test('invariant guard: the same problems as the plain form, on random plans', () => {
+  // Ids over a small alphabet with `:` (so `::`, `:::` and nesting are common), split into random groups, some
+  // entries repeated, some ids cut to a prefix, some dropped, some added.
+  let seed = 7;
+  const next = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const word = () => Array.from({ length: 1 + next(6) }, () => 'ab:/'[next(4)]).join('');
+  let cases = 0;
+  let withProblems = 0;
+  for (let round = 0; round < 3000; round += 1) {
+    const discovered = [...new Set(Array.from({ length: 1 + next(8) }, word))];
+    const entries = discovered.flatMap((id) => {
+      const r = next(10);
+      if (r === 0) return [];
+      if (r === 1) return [id, id];
+      if (r === 2 && id.includes('::')) return [id.slice(0, id.indexOf('::'))];
+      return [id];
+    });
+    if (next(4) === 0) entries.push(word());
+    const groups = Array.from({ length: 1 + next(3) }, () => []);
+    for (const e of entries) groups[next(groups.length)].push(e);
+    const p = plan(groups);
+    const got = checkCoverage(p, discovered);
+    assert.deepEqual(got, plainCoverage(p, discovered), JSON.stringify({ groups, discovered }));
+    cases += 1;
+    if (got.length > 0) withProblems += 1;
+  }
+  assert.ok(withProblems > cases / 4 && withProblems < cases, `${withProblems} of ${cases} plans had problems`);
+});
+
 test('entries that look like options are warned about, never changed', () => {
   assert.equal(optionLikeWarning(plan([['a.py'], ['b-c.py']])), null);
   const one = optionLikeWarning(plan([['a.py'], ['-rf.py']]));
