@@ -326,7 +326,8 @@ export function planDegrading(request) {
 
 /**
  * Last-resort plan without the core: the test ids exactly as discovered (never collapsed to a coarser unit: only
- * the core knows how ids map to files, and an id as given is always runnable), weighted by relative size (1 when
+ * the core knows how ids map to files, and an id as given is always runnable; an id inside another listed id runs
+ * with the outermost one, which is listed too), weighted by relative size (1 when
  * unknown), largest first onto the least-loaded worker (ties: the lower worker index), tests inside a group in
  * input order. The "seconds" are relative weights (mean 1 per unit), not a time prediction; every unit counts as
  * estimated.
@@ -336,8 +337,16 @@ export function fallbackPlan(request) {
   const sizes = request.sizes ?? request.sizesWhenNeeded?.();
   const units = [];
   const weightOf = new Map();
+  // An id inside another listed id (a.py::t with a.py) runs with the outermost one, as the core does it.
+  const listed = new Set(tests);
+  const outermost = (id) => {
+    for (let cut = id.indexOf('::'); cut !== -1; cut = id.indexOf('::', cut + 2)) {
+      if (listed.has(id.slice(0, cut))) return id.slice(0, cut);
+    }
+    return id;
+  };
   tests.forEach((id, i) => {
-    const unit = id;
+    const unit = outermost(id);
     const size = sizes?.[i];
     if (!weightOf.has(unit)) {
       units.push(unit);

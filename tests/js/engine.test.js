@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../js/inputs.js';
+import { checkCoverage } from '../../js/outputs.js';
 
 const hasPkg = existsSync(new URL('../../pkg/timeshard_bg.wasm', import.meta.url));
 const skip = hasPkg ? false : 'pkg/ is not built (npm run build:wasm)';
@@ -258,6 +259,12 @@ test('fallbackPlan: every id once as given, largest first, valid plan shape', { 
   const auto = engine.fallbackPlan(request({ workers: 'auto', max_workers: 3 }));
   assert.equal(auto.workers, 3);
   assert.ok(auto.auto.reason.includes('could not run'));
+  // An id inside another listed id runs with it, once (a.py::t with a.py, b.py::C::t with b.py::C).
+  const nested = engine.fallbackPlan(
+    request({ tests: ['a.py::t', 'a.py', 'b.py::C::t', 'b.py::C', 'c.py::t'], sizes: [null, null, 10, 20, null], workers: 2 }),
+  );
+  assert.deepEqual(nested.groups.flatMap((g) => g.tests).sort(), ['a.py', 'b.py::C', 'c.py::t']);
+  assert.deepEqual(checkCoverage(nested, ['a.py::t', 'a.py', 'b.py::C::t', 'b.py::C', 'c.py::t']), []);
   const tiny = engine.fallbackPlan(request({ tests: ['only.py'], sizes: [null], workers: 8 }));
   assert.equal(tiny.workers, 1);
   assert.deepEqual(tiny.groups[0].tests, ['only.py']);
