@@ -1938,6 +1938,15 @@ mod tests {
                 assert!(inside[0].starts_with(start), "{g:?}: {}", inside[0]);
             }
             assert_eq!(p.tests, want.len(), "{g:?}");
+            // The outer file runs its tests: its estimate is their records summed (4 + 1).
+            let a = p
+                .groups
+                .iter()
+                .find(|gr| gr.tests.iter().any(|t| t == "a.py"));
+            assert!(
+                a.is_some_and(|gr| gr.predicted_seconds >= 5.0),
+                "{g:?}: {p:?}"
+            );
         }
     }
 

@@ -5,7 +5,8 @@
 //! anything (that is [`crate::partition`]).
 //!
 //! Order of bases for a unit (at granularity `g`):
-//! 1. [`Basis::Recorded`] — known samples whose unit at `g` is this unit, summed (test times add up to their file).
+//! 1. [`Basis::Recorded`] — known samples whose unit at `g` is this unit, summed (test times add up to their file);
+//!    for a unit coarser than its records (a file listed among test ids), the records inside it, summed.
 //! 2. [`Basis::FileShare`] — a record coarser than the unit (a Knapsack file time while units are tests) is shared
 //!    equally among its discovered units, if none of them has a finer record of its own.
 //! 3. [`Basis::SameFile`] — the median of the known units of the same file whose names are most similar to the
@@ -207,6 +208,56 @@ pub fn estimate_with(
             seconds[i] = a.value();
             basis[i] = Basis::Recorded;
             done[i] = true;
+        }
+    }
+
+    // Units coarser than their records (a file listed among test ids, or `a.py` with `a.py::t` in one list, which
+    // the plan runs as `a.py`): the records inside them, summed — the time the whole unit takes. A record counts
+    // when no other record lies between it and the unit (a suite's own time and its tests' must not add up), and
+    // only records of the files of units still without a time are looked at; summed in id order (deterministic).
+    if !done.iter().all(|d| *d) {
+        let open: FxHashSet<&str> = units
+            .iter()
+            .zip(&done)
+            .filter(|(_, d)| !**d)
+            .map(|(u, _)| u.id.as_str())
+            .collect();
+        let open_files: FxHashSet<&str> = units
+            .iter()
+            .zip(&done)
+            .filter(|(_, d)| !**d)
+            .map(|(u, _)| u.file.as_str())
+            .collect();
+        let mut parts: Vec<(&str, &str, f64)> = Vec::new();
+        for (id, a) in &agg {
+            if !open_files.contains(a.file) {
+                continue;
+            }
+            let chain: Vec<&str> = ancestors_of(a.file, id.0).collect();
+            let Some(at) = chain.iter().position(|p| open.contains(p)) else {
+                continue;
+            };
+            let between = chain.get(at + 1..).unwrap_or_default();
+            if between.iter().any(|q| agg.contains_key(&IdRef(q))) {
+                continue;
+            }
+            if let Some(&outer) = chain.get(at) {
+                parts.push((outer, id.0, a.value()));
+            }
+        }
+        if !parts.is_empty() {
+            parts.sort_unstable_by(|a, b| IdRef(a.1).cmp(&IdRef(b.1)));
+            let mut inside: FxHashMap<&str, f64> = FxHashMap::default();
+            for (outer, _, v) in parts {
+                *inside.entry(outer).or_insert(0.0) += v;
+            }
+            for (i, u) in units.iter().enumerate() {
+                if let (false, Some(&v)) = (done[i], inside.get(u.id.as_str())) {
+                    seconds[i] = v;
+                    basis[i] = Basis::Recorded;
+                    done[i] = true;
+                }
+            }
         }
     }
 
@@ -486,14 +537,18 @@ const MAX_ANCESTORS: usize = 16;
 /// The proper ancestors of a unit's id, shortest first: its file, then each `::` prefix below the id (at most
 /// [`MAX_ANCESTORS`]).
 fn ancestors(u: &TestKey) -> impl Iterator<Item = &str> {
-    let id = u.id.as_str();
-    let start = u.file.len();
+    ancestors_of(&u.file, &u.id)
+}
+
+/// [`ancestors`] of the id `id` in the file `file`.
+fn ancestors_of<'a>(file: &'a str, id: &'a str) -> impl Iterator<Item = &'a str> {
+    let start = file.len();
     let rest = id.get(start..).unwrap_or("");
     let cuts = rest
         .match_indices("::")
         .map(move |(i, _)| start + i)
         .filter(move |&i| i > start);
-    let file = (id.len() > start).then_some(u.file.as_str());
+    let file = (id.len() > start).then_some(file);
     file.into_iter()
         .chain(cuts.filter_map(move |i| id.get(..i)))
         .take(MAX_ANCESTORS)
@@ -666,6 +721,31 @@ mod tests {
                     (8.0, SameDirectory),
                     (8.0, Basis::Suite),
                     (1.0, Recorded),
+                ],
+            },
+            Case {
+                what:
+                    "a unit coarser than its records gets the records inside it, each counted once",
+                units: vec!["a.py", "b.py::C", "c.py", "d.py::t"],
+                sizes: vec![],
+                known: vec![
+                    ("a.py::t", 4.0),
+                    ("a.py::u", 1.0),
+                    ("b.py::C", 2.0),
+                    ("b.py::C::t", 7.0),
+                    // A suite's own record and its test's: the suite's counts, not both.
+                    ("c.py::S", 3.0),
+                    ("c.py::S::t", 10.0),
+                    ("c.py::u", 1.5),
+                    ("d.py::t", 6.0),
+                ],
+                g: Test,
+                // a.py: 4 + 1; b.py::C: its own record; c.py: 3 + 1.5; d.py::t: its own.
+                want: vec![
+                    (5.0, Recorded),
+                    (2.0, Recorded),
+                    (4.5, Recorded),
+                    (6.0, Recorded),
                 ],
             },
             Case {
@@ -891,7 +971,7 @@ mod tests {
             ("new parameter", "t.py::test_remove[classic-fast]", 300.0),
             // {test, new} shares only `test` (≤ 1 of 3) with everything: the file's median.
             ("nothing similar", "t.py::test_new", 1.0),
-            ("no tokens after the file", "t.py", 1.0),
+            ("no tokens after the file", "t.py::__", 1.0),
             // Other files are never compared by name (u.py's 999 s twin is no candidate): the suite median.
             (
                 "no neighbour in the file",
