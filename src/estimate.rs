@@ -216,18 +216,11 @@ pub fn estimate_with(
     // when no other record lies between it and the unit (a suite's own time and its tests' must not add up), and
     // only records of the files of units still without a time are looked at; summed in id order (deterministic).
     if !done.iter().all(|d| *d) {
-        let open: FxHashSet<&str> = units
-            .iter()
-            .zip(&done)
-            .filter(|(_, d)| !**d)
-            .map(|(u, _)| u.id.as_str())
-            .collect();
-        let open_files: FxHashSet<&str> = units
-            .iter()
-            .zip(&done)
-            .filter(|(_, d)| !**d)
-            .map(|(u, _)| u.file.as_str())
-            .collect();
+        let (mut open, mut open_files): (FxHashSet<&str>, FxHashSet<&str>) = Default::default();
+        for (u, _) in units.iter().zip(&done).filter(|(_, d)| !**d) {
+            open.insert(&u.id);
+            open_files.insert(&u.file);
+        }
         let mut parts: Vec<(&str, &str, f64)> = Vec::new();
         for (id, a) in &agg {
             if !open_files.contains(a.file) {

@@ -5,8 +5,6 @@
 //! with it are an encoded form: decoding never panics, and a plan fed what decodes never panics and holds each of
 //! its units once.
 #![no_main]
-use std::collections::BTreeSet;
-
 use libfuzzer_sys::fuzz_target;
 use timeshard::api::{self, PlanRequest};
 use timeshard::plan::{Plan, PlanOptions, Workers};
@@ -56,13 +54,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Some(plan) = plan_of(Granularity::Test, Input::Parsed(decoded)) {
-        let mut seen = BTreeSet::new();
-        for group in &plan.groups {
-            assert!(!group.tests.is_empty(), "empty group {}", group.index);
-            for t in &group.tests {
-                assert!(seen.insert(t.clone()), "`{t}` planned twice");
-            }
-        }
-        assert_eq!(seen.len(), plan.tests);
+        common::check_units_once(&plan);
     }
 });

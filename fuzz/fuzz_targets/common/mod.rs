@@ -128,3 +128,15 @@ pub fn check_parse(result: &timeshard::Result<Report>, want: Option<&[Format]>) 
         Err(e) => check_error(e),
     }
 }
+
+/// A plan without discovered tests: each unit of the timing data once, in some group, no empty group.
+pub fn check_units_once(plan: &timeshard::plan::Plan) {
+    let mut seen = std::collections::BTreeSet::new();
+    for group in &plan.groups {
+        assert!(!group.tests.is_empty(), "empty group {}", group.index);
+        for t in &group.tests {
+            assert!(seen.insert(t.clone()), "`{t}` planned twice");
+        }
+    }
+    assert_eq!(seen.len(), plan.tests);
+}
