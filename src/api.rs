@@ -389,6 +389,7 @@ fn known_timings<'a, S: AsKnown>(
     match (reports, stored.is_empty()) {
         ([], _) if stored_unique => return stored.iter().map(AsKnown::known).collect(),
         ([only], true) => return (0..only.len()).map(|i| KnownRef::of(only, i)).collect(),
+        (_, true) => return reports_known(reports),
         _ => {}
     }
     let total = stored.len() + reports.iter().map(Samples::len).sum::<usize>();
@@ -410,6 +411,79 @@ fn known_timings<'a, S: AsKnown>(
         }
     }
     fold.known
+}
+
+/// [`known_timings`] of reports alone (the command line's split from timing files): each report's samples in
+/// order, less the ids an earlier report had. Which ids an earlier report had is asked of a bit set first (two bits
+/// of each id's hash, set report by report), which says "no" for nearly every id without a hash map of all of them;
+/// a "maybe" is settled exactly, by the id, in the earlier reports' own indexes ([`Samples::find`]). Same result as
+/// the general fold (a test compares them, also with every hash equal); on the scale suite's 201k ids the map it
+/// replaces was the largest part of this step (~15 ms in the wasm plan call).
+fn reports_known(reports: &[Samples]) -> Vec<KnownRef<'_>> {
+    let total: usize = reports.iter().map(Samples::len).sum();
+    let mut seen = HashBits::for_items(total);
+    let mut known = Vec::with_capacity(total);
+    for (r, samples) in reports.iter().enumerate() {
+        let earlier = reports.get(..r).unwrap_or_default();
+        for i in 0..samples.len() {
+            let hash = samples.id_hash(i);
+            if seen.maybe(hash)
+                && earlier
+                    .iter()
+                    .any(|e| e.find(samples.id(i), hash).is_some())
+            {
+                continue;
+            }
+            known.push(KnownRef::of(samples, i));
+        }
+        for i in 0..samples.len() {
+            seen.insert(samples.id_hash(i));
+        }
+    }
+    known
+}
+
+/// A Bloom filter over 64-bit hashes: two bits each (from the hash's low and high halves), sized for a count of
+/// items at 16 bits an item (a false "maybe" about once in 500 at that load). "No" is always right.
+struct HashBits {
+    words: Vec<u64>,
+    mask: u64,
+}
+
+impl HashBits {
+    fn for_items(n: usize) -> Self {
+        let bits = n
+            .saturating_mul(16)
+            .clamp(1 << 12, 1 << 28)
+            .next_power_of_two();
+        HashBits {
+            words: vec![0; bits / 64],
+            mask: bits as u64 - 1,
+        }
+    }
+
+    fn positions(&self, hash: u64) -> [u64; 2] {
+        [
+            hash & self.mask,
+            (hash >> 32 ^ hash.rotate_left(17)) & self.mask,
+        ]
+    }
+
+    fn insert(&mut self, hash: u64) {
+        for p in self.positions(hash) {
+            if let Some(w) = self.words.get_mut((p / 64) as usize) {
+                *w |= 1 << (p % 64);
+            }
+        }
+    }
+
+    fn maybe(&self, hash: u64) -> bool {
+        self.positions(hash).iter().all(|&p| {
+            self.words
+                .get((p / 64) as usize)
+                .is_some_and(|w| w & (1 << (p % 64)) != 0)
+        })
+    }
 }
 
 /// Items per call of the folds below ([`KnownFold::add`], [`UnitFold::add`]). Each fold is called once per chunk
@@ -1051,6 +1125,86 @@ mod tests {
             [("a.py::t", 1.0), ("b.py::t", 2.0), ("c.py::t", 4.0)]
                 .map(|(id, s)| (id.to_string(), s))
         );
+    }
+
+    /// The bit set's path for reports alone gives what the general fold gives: ids over a small alphabet (many
+    /// repeats within and across reports), real hashes, hashes that collide often, and every hash equal; some
+    /// reports handed over parsed (their index rebuilt by the decoder).
+    #[test]
+    fn reports_alone_fold_as_the_general_path_does() {
+        let general = |reports: &[Samples]| {
+            let mut fold = KnownFold {
+                known: Vec::new(),
+                seen: FxHashMap::default(),
+                overflow: FxHashSet::default(),
+            };
+            for samples in reports {
+                fold.add(
+                    (0..samples.len()).map(|i| (KnownRef::of(samples, i), samples.id_hash(i))),
+                );
+            }
+            ids_and_seconds(&fold.known)
+        };
+        let hashes: [fn(&str) -> u64; 3] = [report::id_hash, |id| id.len() as u64 % 3, |_| 7];
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..300 {
+            let hash = hashes[round % 3];
+            let reports: Vec<Samples> = (0..1 + next(5))
+                .map(|_| {
+                    let pairs: Vec<(String, f64)> = (0..next(12))
+                        .map(|_| (format!("f{}.py::t{}", next(3), next(4)), next(9) as f64))
+                        .collect();
+                    let pairs: Vec<(&str, f64)> =
+                        pairs.iter().map(|(i, s)| (i.as_str(), *s)).collect();
+                    report_samples(hash, &pairs)
+                })
+                .collect();
+            let want = general(&reports);
+            assert_eq!(
+                ids_and_seconds(&reports_known(&reports)),
+                want,
+                "round {round}"
+            );
+            // The same reports through the parsed form (real hashes: the encoder keeps the parser's).
+            if round % 3 == 0 {
+                let mut encoded = Vec::new();
+                let decoded: Vec<Samples> = reports
+                    .iter()
+                    .map(|r| {
+                        encoded.clear();
+                        r.encode(&mut encoded);
+                        let mut reader = report::parsed::Reader { rest: &encoded };
+                        Samples::decode_for_tests(&mut reader).expect("decodes")
+                    })
+                    .collect();
+                assert_eq!(
+                    ids_and_seconds(&reports_known(&decoded)),
+                    want,
+                    "round {round}"
+                );
+            }
+        }
+        // At scale the bit set says "maybe" for few ids, and a repeat across reports is still found.
+        let big: Vec<Samples> = (0..4)
+            .map(|r| {
+                let pairs: Vec<(String, f64)> = (0..5000)
+                    .map(|i| (format!("d{r}/f{}.py::t{i}", i % 50), 1.0))
+                    .collect();
+                let mut pairs: Vec<(&str, f64)> =
+                    pairs.iter().map(|(i, s)| (i.as_str(), *s)).collect();
+                pairs.push(("d0/f0.py::t0", 9.0));
+                report_samples(report::id_hash, &pairs)
+            })
+            .collect();
+        let known = reports_known(&big);
+        assert_eq!(known.len(), 20_000);
+        assert_eq!(ids_and_seconds(&known), general(&big));
     }
 
     #[test]

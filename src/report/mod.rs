@@ -649,6 +649,23 @@ impl Samples {
         i
     }
 
+    /// [`Samples::decode`] for tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn decode_for_tests(
+        r: &mut parsed::Reader<'_>,
+    ) -> std::result::Result<Samples, String> {
+        Samples::decode(r)
+    }
+
+    /// The index of the sample whose id is `id` (`hash`: its [`Samples::id_hash`]), if there is one.
+    pub(crate) fn find(&self, id: &str, hash: u64) -> Option<usize> {
+        let j = *self.index.get(&hash)?;
+        if self.id(j) == id {
+            return Some(j);
+        }
+        self.overflow.get(id).copied()
+    }
+
     /// Adds seconds to an existing sample; the result never goes below 0.
     pub(crate) fn add_seconds(&mut self, i: usize, secs: f64) {
         if let Some(s) = self.seconds.get_mut(i) {
@@ -712,8 +729,9 @@ impl Samples {
     }
 
     /// Samples from [`Samples::encode`]'s form, checked: lengths within the ids, ids and files on character
-    /// boundaries, each file a prefix of its id, seconds finite and ≥ 0, odd files of existing samples. The result
-    /// is complete and only read (its id index is left empty: no id is added to it), with the hashes as encoded.
+    /// boundaries, each file a prefix of its id, seconds finite and ≥ 0, odd files of existing samples, no id twice
+    /// under one hash. The hashes are taken as encoded (not computed again: that is the work a parse thread saves)
+    /// and indexed as [`Samples::insert`] does.
     fn decode(r: &mut parsed::Reader<'_>) -> std::result::Result<Samples, String> {
         let n = r.len()?;
         // Each sample takes 24 bytes: a count larger than the bytes left is refused before anything is allocated.
@@ -755,19 +773,36 @@ impl Samples {
             return Err("parsed report ids do not add up".into());
         }
         let ids = valid_utf8(r.take(total)?).ok_or("parsed report ids are not UTF-8")?;
-        for e in &entries {
+        let mut index: FxHashMap<u64, usize> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut overflow: FxHashMap<String, usize> = FxHashMap::default();
+        for (i, e) in entries.iter().enumerate() {
             let end = e.start + e.len;
             let bounds = [e.start, e.start + e.file_len, end];
             if !bounds.iter().all(|&b| ids.is_char_boundary(b)) {
                 return Err("parsed report id not on a character boundary".into());
             }
+            let id = ids.get(e.start..end).unwrap_or_default();
+            let first = *index.entry(e.hash).or_insert(i);
+            if first != i {
+                let same = entries
+                    .get(first)
+                    .and_then(|f| ids.get(f.start..f.start + f.len))
+                    == Some(id);
+                if same || overflow.insert(id.to_string(), i).is_some() {
+                    return Err("parsed report repeats an id".into());
+                }
+            }
         }
         Ok(Samples {
+            index,
+            overflow,
             ids: vec![ids.to_string()],
             entries,
             seconds,
             odd_files,
-            ..Samples::new()
+            #[cfg(test)]
+            hash: id_hash,
         })
     }
 

@@ -148,8 +148,8 @@ pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Reads the encoded form front to back; every read checks that the bytes are there.
-pub(super) struct Reader<'a> {
-    pub(super) rest: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
@@ -321,6 +321,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Decoded samples find each id as the parsed ones do (the decoder rebuilds the index, colliding hashes
+    /// included), and a form that repeats an id is refused.
+    #[test]
+    fn decoded_samples_find_their_ids() {
+        for hash in [crate::report::id_hash as fn(&str) -> u64, |_: &str| 7] {
+            let mut s = Samples::with_hash(hash);
+            for id in ["a.py::t", "b.py::t", "a.py::u", "c.py::v"] {
+                let file = id.split("::").next().unwrap_or_default();
+                s.insert(id, file, 1.0);
+            }
+            let mut bytes = Vec::new();
+            s.encode(&mut bytes);
+            let back = Samples::decode(&mut Reader { rest: &bytes }).expect("decodes");
+            for i in 0..back.len() {
+                assert_eq!(back.find(back.id(i), back.id_hash(i)), Some(i));
+            }
+            assert_eq!(back.find("d.py::t", hash("d.py::t")), None);
+        }
+        // Two samples with the same id (never from the core): refused.
+        let mut s = Samples::new();
+        s.insert("a.py::t", "a.py", 1.0);
+        s.insert("b.py::t", "b.py", 1.0);
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        let text = bytes.iter().rposition(|&b| b == b'b').expect("second id");
+        bytes[text] = b'a';
+        bytes[text - 7] = b'a';
+        let ids = String::from_utf8_lossy(&bytes[bytes.len() - 14..]).to_string();
+        assert_eq!(ids, "a.py::ta.py::t");
+        // Hashes are taken as encoded: the repeat is seen when it carries the first one's hash too. Samples start
+        // after the count (4 bytes): id length, file length (4 each), then the hash (8).
+        let first_hash: [u8; 8] = bytes[12..20].try_into().expect("8 bytes");
+        bytes[36..44].copy_from_slice(&first_hash);
+        let err = Samples::decode(&mut Reader { rest: &bytes }).err();
+        assert_eq!(err.as_deref(), Some("parsed report repeats an id"));
     }
 
     #[test]
