@@ -80,8 +80,9 @@ export function startParseThreads(files, roots, module, env = process.env) {
   const jobFiles = files.map(({ name, path }) => ({ name, path }));
   for (let k = 0; k < count; k += 1) {
     const { port1, port2 } = new MessageChannel();
+    let worker = null;
     try {
-      const worker = spawn();
+      worker = spawn();
       worker.postMessage({ module, roots, state, port: port2, files: jobFiles }, [port2]);
       port1.unref();
       worker.on('error', (error) => notes.push(`parse thread ${k + 1} stopped: ${error.message}`));
@@ -89,6 +90,7 @@ export function startParseThreads(files, roots, module, env = process.env) {
     } catch (error) {
       notes.push(`parse thread ${k + 1} did not start: ${error.message}`);
       port1.close();
+      worker?.terminate().catch(() => {});
     }
   }
   if (threads.length === 0) return null;
