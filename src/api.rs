@@ -443,8 +443,9 @@ fn reports_known(reports: &[Samples]) -> Vec<KnownRef<'_>> {
     known
 }
 
-/// A Bloom filter over 64-bit hashes: two bits each (from the hash's low and high halves), sized for a count of
-/// items at 16 bits an item (a false "maybe" about once in 500 at that load). "No" is always right.
+/// A Bloom filter over 64-bit hashes: two bits each (the hash's low bits, and its high half mixed with a rotation
+/// of it), sized for a count of items at 16 bits an item (a false "maybe" about once in 500 at that load). "No" is
+/// always right.
 struct HashBits {
     words: Vec<u64>,
     mask: u64,
