@@ -729,9 +729,10 @@ fn discovered_units(
     // 200k discovered tests are each looked up without building their unit first, and each new unit is
     // built once, moving the discovered key's strings when the test is its own unit. Lookups only (never
     // iterated), hence hash maps.
-    let mut first: FxHashMap<u64, usize> =
-        FxHashMap::with_capacity_and_hasher(tests.len(), Default::default());
-    let mut overflow: FxHashMap<TestKey, usize> = FxHashMap::default();
+    let mut index = UnitIndex {
+        first: FxHashMap::with_capacity_and_hasher(tests.len(), Default::default()),
+        overflow: FxHashMap::default(),
+    };
     let mut duplicates = 0usize;
     // Whether each unit was itself among the discovered tests (not only tests inside it).
     let mut listed: Vec<bool> = Vec::with_capacity(tests.len());
@@ -743,20 +744,7 @@ fn discovered_units(
         let unit_id = key.unit_id(g);
         let is_unit = unit_id == key.id;
         let hash = unit_hash(unit_id);
-        let found = match first.get(&hash) {
-            Some(&j) => match units.run.get(j) {
-                Some(u) if u.id == unit_id && u.file == key.file => Some(j),
-                // Another unit with this hash (64-bit FxHash: next to never).
-                _ => overflow
-                    .get(&TestKey {
-                        file: key.file.clone(),
-                        id: unit_id.to_string(),
-                    })
-                    .copied(),
-            },
-            None => None,
-        };
-        if let Some(j) = found {
+        if let Some(j) = index.find(&units.run, hash, &key.file, unit_id) {
             if let (Some(Some(total)), Some(s)) = (units.sizes.get_mut(j), size) {
                 *total += s;
             }
@@ -780,14 +768,7 @@ fn discovered_units(
             let id = unit_id.to_string();
             TestKey { file: key.file, id }
         };
-        match first.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                overflow.insert(unit.clone(), j);
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(j);
-            }
-        }
+        index.add(hash, &unit, j);
         units.run.push(unit);
         units.sizes.push(size);
         listed.push(is_unit);
@@ -799,7 +780,43 @@ fn discovered_units(
     }
     // At file granularity a unit is a file, which no other file is inside.
     if g != Granularity::File {
-        fold_nested(units, &first, &overflow, unit_hash, warnings);
+        fold_nested(units, &index, unit_hash, warnings);
+    }
+}
+
+/// Units by the hash of their id ([`discovered_units`]): the first unit with each hash, and units whose hash
+/// another unit had first (64-bit FxHash: next to never) by their whole key.
+struct UnitIndex {
+    first: FxHashMap<u64, usize>,
+    overflow: FxHashMap<TestKey, usize>,
+}
+
+impl UnitIndex {
+    /// The index in `run` of the unit `file`/`id` (`hash`: the hash of `id`), if there is one.
+    fn find(&self, run: &[TestKey], hash: u64, file: &str, id: &str) -> Option<usize> {
+        let j = *self.first.get(&hash)?;
+        match run.get(j) {
+            Some(u) if u.id == id && u.file == file => Some(j),
+            _ => self
+                .overflow
+                .get(&TestKey {
+                    file: file.to_string(),
+                    id: id.to_string(),
+                })
+                .copied(),
+        }
+    }
+
+    /// Adds `unit`, at index `j` of the run, under `hash`.
+    fn add(&mut self, hash: u64, unit: &TestKey, j: usize) {
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.overflow.insert(unit.clone(), j);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(j);
+            }
+        }
     }
 }
 
@@ -824,8 +841,7 @@ const MAX_TRACKED_DEPTH: usize = 63;
 /// test ids at one depth need no lookup at all), by the same hash `discovered_units` found the units by.
 fn fold_nested(
     units: &mut Units,
-    first: &FxHashMap<u64, usize>,
-    overflow: &FxHashMap<TestKey, usize>,
+    index: &UnitIndex,
     unit_hash: fn(&str) -> u64,
     warnings: &mut Vec<String>,
 ) {
@@ -835,18 +851,7 @@ fn fold_nested(
     if depths.count_ones() < 2 {
         return;
     }
-    let find = |file: &str, id: &str| -> Option<usize> {
-        let j = *first.get(&unit_hash(id))?;
-        match units.run.get(j) {
-            Some(u) if u.id == id && u.file == file => Some(j),
-            _ => overflow
-                .get(&TestKey {
-                    file: file.to_string(),
-                    id: id.to_string(),
-                })
-                .copied(),
-        }
-    };
+    let find = |file: &str, id: &str| index.find(&units.run, unit_hash(id), file, id);
     let mut outer: Vec<Option<usize>> = Vec::new();
     for (j, u) in units.run.iter().enumerate() {
         let cuts = sep.find_iter(u.id.as_bytes()).enumerate();
@@ -880,27 +885,26 @@ fn fold_nested(
             }
         }
     }
-    let mut new_index = vec![usize::MAX; units.run.len()];
-    let mut kept = 0;
-    for (j, o) in outer.iter().enumerate() {
-        if o.is_none() {
-            new_index[j] = kept;
-            kept += 1;
-        }
+    // A kept unit's new index: how many kept units come before it.
+    let new_index: Vec<Option<usize>> = outer
+        .iter()
+        .scan(0, |kept, o| {
+            let at = o.is_none().then_some(*kept);
+            *kept += usize::from(o.is_none());
+            Some(at)
+        })
+        .collect();
+    fn kept<T>(v: Vec<T>, outer: &[Option<usize>]) -> Vec<T> {
+        v.into_iter()
+            .zip(outer)
+            .filter_map(|(x, o)| o.is_none().then_some(x))
+            .collect()
     }
-    let mut j = 0;
-    units.run.retain(|_| {
-        j += 1;
-        outer[j - 1].is_none()
-    });
-    let mut j = 0;
-    units.sizes.retain(|_| {
-        j += 1;
-        outer[j - 1].is_none()
-    });
+    units.run = kept(std::mem::take(&mut units.run), &outer);
+    units.sizes = kept(std::mem::take(&mut units.sizes), &outer);
     units.canonical = std::mem::take(&mut units.canonical)
         .into_iter()
-        .filter_map(|(i, key)| Some((*new_index.get(i).filter(|&&n| n != usize::MAX)?, key)))
+        .filter_map(|(i, key)| Some((new_index.get(i).copied().flatten()?, key)))
         .collect();
 }
 

@@ -773,37 +773,47 @@ impl Samples {
             return Err("parsed report ids do not add up".into());
         }
         let ids = valid_utf8(r.take(total)?).ok_or("parsed report ids are not UTF-8")?;
-        let mut index: FxHashMap<u64, usize> =
-            FxHashMap::with_capacity_and_hasher(n, Default::default());
-        let mut overflow: FxHashMap<String, usize> = FxHashMap::default();
-        for (i, e) in entries.iter().enumerate() {
-            let end = e.start + e.len;
-            let bounds = [e.start, e.start + e.file_len, end];
+        for e in &entries {
+            let bounds = [e.start, e.start + e.file_len, e.start + e.len];
             if !bounds.iter().all(|&b| ids.is_char_boundary(b)) {
                 return Err("parsed report id not on a character boundary".into());
             }
-            let id = ids.get(e.start..end).unwrap_or_default();
-            let first = *index.entry(e.hash).or_insert(i);
-            if first != i {
-                let same = entries
-                    .get(first)
-                    .and_then(|f| ids.get(f.start..f.start + f.len))
-                    == Some(id);
-                if same || overflow.insert(id.to_string(), i).is_some() {
-                    return Err("parsed report repeats an id".into());
-                }
-            }
         }
-        Ok(Samples {
-            index,
-            overflow,
+        let mut samples = Samples {
+            index: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            overflow: FxHashMap::default(),
             ids: vec![ids.to_string()],
             entries,
             seconds,
             odd_files,
             #[cfg(test)]
             hash: id_hash,
-        })
+        };
+        for i in 0..n {
+            if !samples.index_sample(i) {
+                return Err("parsed report repeats an id".into());
+            }
+        }
+        Ok(samples)
+    }
+
+    /// Indexes sample `i` under its hash as [`Samples::insert`] does (a hash taken by another id: the overflow
+    /// map); `false` when its id is indexed already.
+    fn index_sample(&mut self, i: usize) -> bool {
+        let hash = self.id_hash(i);
+        if self.find(self.id(i), hash).is_some() {
+            return false;
+        }
+        match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                let id = self.id(i).to_string();
+                self.overflow.insert(id, i);
+            }
+        }
+        true
     }
 
     /// The samples in first-seen order. A time summed from repeated ids is capped at [`MAX_SAMPLE_SECONDS`] (each
