@@ -12,6 +12,7 @@
 
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import path from 'node:path';
@@ -31,13 +32,61 @@ const banner = [
 // @actions/http-client imports undici only for ProxyAgent, used by HttpClient.getAgentDispatcher(), which nothing
 // timeshard bundles calls (requests go through node:http with the `tunnel` agent for proxies). undici is 400 KiB of
 // each bundle, so it is replaced by a stub that throws if that path is ever reached.
+/** Source of a module exporting classes that throw `timeshard: <why>` when constructed. */
+function stubClasses(names, why) {
+  const error = JSON.stringify(`timeshard: ${why}`);
+  return names.map((n) => `export class ${n} { constructor() { throw new Error(${error}); } }`).join('\n');
+}
+
 const withoutUndici = {
   name: 'without-undici',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'timeshard-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'timeshard-stub' }, () => ({
-      contents:
-        'export class ProxyAgent { constructor() { throw new Error("timeshard: undici ProxyAgent is not bundled"); } }',
+    b.onLoad({ filter: /^undici$/, namespace: 'timeshard-stub' }, () => ({
+      contents: stubClasses(['ProxyAgent'], 'undici ProxyAgent is not bundled'),
+      loader: 'js',
+    }));
+  },
+};
+
+// Node built-ins are taken with require() instead of ES imports. An ES import of a built-in makes Node build an ES
+// module facade for it, which reads every export: for node:fs that includes the lazy `ReadStream` getter, which loads
+// the whole streams implementation (~5 ms of each start, in a profile of `node dist/cli.js --version`). require()
+// returns the built-in's exports object as it is. Only import statements are redirected: the require() in the
+// generated module goes to Node, through the banner's require.
+const builtinPattern = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: builtinPattern }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import'
+        ? { path: args.path.replace(/^node:/, ''), namespace: 'timeshard-builtin' }
+        : { path: args.path, external: true },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'timeshard-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+// The command line makes no HTTP requests, but @actions/glob imports @actions/core, whose OIDC helper imports
+// @actions/http-client, which loads node:http, node:https, node:tls and node:net (through `tunnel`) as it is
+// evaluated: ~10 ms of each CLI start. In dist/cli.js and dist/parse-worker.js it is replaced by a class that
+// throws if it is ever constructed (only core.getIDToken would; nothing in the CLI calls it). dist/index.js, the
+// action, keeps the real client: the cache talks HTTP.
+const withoutHttpClient = {
+  name: 'without-http-client',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) => ({
+      path: args.path,
+      namespace: 'timeshard-stub',
+    }));
+    b.onLoad({ filter: /^@actions\/http-client/, namespace: 'timeshard-stub' }, () => ({
+      contents: stubClasses(
+        ['HttpClient', 'BearerCredentialHandler', 'BasicCredentialHandler', 'PersonalAccessTokenCredentialHandler'],
+        'the command line bundle has no HTTP client',
+      ),
       loader: 'js',
     }));
   },
@@ -48,10 +97,10 @@ async function bundle(outdir) {
     throw new Error(`${path.relative(root, wasm)} is missing: run \`npm run build:wasm\` first`);
   }
   mkdirSync(outdir, { recursive: true });
-  for (const [entry, out] of [
-    ['js/index.js', 'index.js'],
-    ['js/cli.js', 'cli.js'],
-    ['js/parse-worker.js', 'parse-worker.js'],
+  for (const [entry, out, plugins] of [
+    ['js/index.js', 'index.js', [withoutUndici, builtinsByRequire]],
+    ['js/cli.js', 'cli.js', [withoutUndici, withoutHttpClient, builtinsByRequire]],
+    ['js/parse-worker.js', 'parse-worker.js', [withoutUndici, withoutHttpClient, builtinsByRequire]],
   ]) {
     await build({
       absWorkingDir: root,
@@ -65,7 +114,7 @@ async function bundle(outdir) {
       legalComments: 'none',
       charset: 'utf8',
       banner: { js: banner },
-      plugins: [withoutUndici],
+      plugins,
       logLevel: 'warning',
     });
   }

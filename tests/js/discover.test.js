@@ -1,15 +1,17 @@
 // Discovery: test list files (real pytest output), globs, sizes, report files.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
   anchorPatterns,
   globFiles,
+  isPlainPath,
   matchFiles,
   normalizeId,
   parseTestList,
+  searched,
   testSizes,
 } from '../../js/discover.js';
 
@@ -138,6 +140,40 @@ test('report files: relative names, absolute paths and sizes, not read; nothing 
     const none = await matchFiles(['nope/*.xml'], dir, 'timing file');
     assert.deepEqual(none.files, []);
     assert.deepEqual(none.warnings, ['no timing file matched "nope/*.xml"']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('plain paths match exactly what @actions/glob matches, without loading it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeshard-plain-'));
+  try {
+    mkdirSync(path.join(dir, 'r', 'sub'), { recursive: true });
+    for (const f of ['r/a.xml', 'r/b c.xml', 'r/sub/d.xml', 'r/Up.xml', 'r/@x+y,z=1.xml']) writeFileSync(path.join(dir, f), '<x/>');
+    symlinkSync(path.join(dir, 'r', 'a.xml'), path.join(dir, 'r', 'link.xml'));
+    symlinkSync(path.join(dir, 'r', 'gone.xml'), path.join(dir, 'r', 'broken.xml'));
+    symlinkSync(path.join(dir, 'r', 'sub'), path.join(dir, 'r', 'linkdir'));
+    const cases = [
+      ['r/a.xml'],
+      ['r/a.xml', 'r/a.xml', './r/a.xml', 'r/sub/../a.xml'],
+      ['r/b c.xml', 'r/Up.xml', 'r/up.xml', 'r/@x+y,z=1.xml'],
+      ['r/sub/d.xml', 'r/linkdir/d.xml', 'r/link.xml', 'r/broken.xml'],
+      ['r', 'r/sub', 'r/sub/', 'r/a.xml/', 'r/a.xml/x', 'missing.xml', 'r//a.xml'],
+      [path.join(dir, 'r', 'a.xml'), 'r/sub/d.xml'],
+    ];
+    for (const patterns of cases) {
+      assert.ok(patterns.every(isPlainPath), JSON.stringify(patterns));
+      const viaGlob = [...new Set((await searched(patterns, dir)).map((f) => path.relative(dir, f)))].sort();
+      assert.deepEqual(await globFiles(patterns, dir), viaGlob, JSON.stringify(patterns));
+    }
+    // Anything a glob could read otherwise is not plain, and goes to @actions/glob.
+    for (const p of ['r/*.xml', 'r/?.xml', 'r/[ab].xml', 'r/{a,b}.xml', 'r/@(a).xml', '!r/a.xml', '#r', '~/r',
+      'r\\a.xml', ' r/a.xml', 'r/a.xml ', 'a\nb', '']) {
+      assert.equal(isPlainPath(p), false, JSON.stringify(p));
+    }
+    assert.deepEqual(await globFiles(['r/*.xml', 'r/sub/d.xml'], dir), [
+      'r/@x+y,z=1.xml', 'r/Up.xml', 'r/a.xml', 'r/b c.xml', 'r/link.xml', 'r/sub/d.xml',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
