@@ -68,7 +68,9 @@ for (let i = 0; i < iterations; i++) {
     request.timings = [];
   }
   const t = performance.now();
-  m.plan(request, core);
+  const out = m.plan(request, core);
+  // Builds since 2026-11-27 return the plan as JSON text, which the shim parses: part of the call's cost.
+  if (typeof out === 'string') JSON.parse(out);
   const end = performance.now();
   times.push(end - t);
   if (process.env.PER_FILE) {

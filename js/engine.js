@@ -260,7 +260,7 @@ export function plan(request) {
 /** One core plan: { plan, unsized } (unsized: tests estimated at 1 s for want of history and of a size). */
 function planOnce(request) {
   const { core, reader, unread } = withStoreFile(request, 'timings', 'timing file');
-  const { plan: result, tests, unsized_estimates: unsized } = callReading('plan', wasmPlan, core, reader);
+  const { plan: result, tests, unsized_estimates: unsized } = JSON.parse(callReading('plan', wasmPlan, core, reader));
   if (tests != null) withEntries(result, tests, core.tests ?? []);
   if (unread.length > 0) result.warnings = [...unread, ...(result.warnings ?? [])];
   return { plan: result, unsized };
