@@ -49,4 +49,4 @@ worker ${_.index}:
 `),0;if(e==="split")return await zi(r,t);if(e==="record")return await Ji(r,t);throw new $(`unknown command ${JSON.stringify(e)} (expected split or record)`)}catch(s){return s instanceof $?(t.stderr(`timeshard: ${pt(s.message)}
 Run \`timeshard --help\` for the options.
 `),2):(t.stderr(`timeshard: ${pt(s.message)}
-`),1)}}function qi(){return{stdout:n=>process.stdout.write(n),stderr:n=>process.stderr.write(n)}}function Xi(){try{return process.argv[1]!==void 0&&(0,D.realpathSync)(process.argv[1])===(0,D.realpathSync)((0,Kr.fileURLToPath)(import.meta.url))}catch{return!1}}Xi()&&(process.exitCode=await Vi(process.argv.slice(2)));export{Vi as main};
+`),1)}}function qi(){return{stdout:n=>process.stdout.write(n),stderr:n=>process.stderr.write(n)}}function Xi(){try{return process.argv[1]!==void 0&&(0,D.realpathSync)(process.argv[1])===(0,D.realpathSync)((0,Kr.fileURLToPath)(import.meta.url))}catch{return!1}}if(Xi()){for(let n of[process.stdout,process.stderr])n.on("error",t=>{if(t.code!=="EPIPE"&&t.code!=="ERR_STREAM_DESTROYED")throw t});process.exitCode=await Vi(process.argv.slice(2))}export{Vi as main};

@@ -337,5 +337,12 @@ function invokedDirectly() {
   }
 }
 if (invokedDirectly()) {
+  // A reader that stops early (`timeshard split --json | head`) closes the pipe: the rest of the output has nowhere
+  // to go, which is not an error of ours (Node would otherwise end with an unhandled 'error' event and its stack).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,6 +1,6 @@
 // dist/cli.js: the documented commands, their output and exit codes (0 ok, 2 usage/input error).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -89,6 +89,29 @@ test('output far longer than a pipe holds arrives whole, and warnings with it', 
     assert.equal(tests.length, 20000);
     assert.equal(new Set(tests).size, 20000);
     assert.match(run.stderr, /test_negative/);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a reader that closes the pipe early (| head) ends the CLI quietly', { skip }, async () => {
+  const durations = {};
+  for (let i = 0; i < 20000; i++) durations[`tests/test_module_${i % 1013}.py::test_case_number_${i}`] = 1 + (i % 7);
+  const dir = tempTree({ '.test_durations': JSON.stringify(durations) });
+  try {
+    const args = ['split', '--workers', '8', '--granularity', 'test', '--timings', path.join(dir, '.test_durations'), '--json'];
+    const child = spawn(process.execPath, [DIST_CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    // The first chunk of the plan, then the read end is closed, as `head` does after its lines.
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    assert.equal(stderr, '');
+    assert.equal(signal, null);
+    assert.equal(code, 0);
   } finally {
     removeTree(dir);
   }
