@@ -16,7 +16,7 @@ import {
   parseWorkers,
   MAX_MATRIX,
 } from './inputs.js';
-import { globFiles, matchFiles, readTestList, testSizes } from './discover.js';
+import { globFiles, isPlainPath, matchFiles, readTestList, testSizes } from './discover.js';
 import { engineVersion, parseAhead, plan as corePlan, record as coreRecord } from './engine.js';
 import { checkCoverage, logSafe, textTable } from './outputs.js';
 
@@ -125,11 +125,6 @@ function storeFile(file, what) {
   return { path: file, size: stat.size };
 }
 
-/** Has a glob character: such an argument may match nothing, a plain path must exist. */
-function isGlob(p) {
-  return /[*?[\]{}!]/.test(p);
-}
-
 async function split(args, out) {
   const { values, positionals } = parse(args, SPLIT_OPTIONS);
   if (values.help) {
@@ -177,8 +172,9 @@ async function split(args, out) {
   }
 
   const timingPatterns = values.timings ?? [];
+  // A plain path (what globFiles takes as a path, not a glob) must exist; a glob may match nothing.
   for (const p of timingPatterns) {
-    if (!isGlob(p) && !existsSync(p)) throw new UsageError(`--timings ${JSON.stringify(p)}: no such file`);
+    if (isPlainPath(p) && !existsSync(p)) throw new UsageError(`--timings ${JSON.stringify(p)}: no such file`);
   }
   // Matched, not read: the core reads them straight into its memory (js/engine.js plan).
   const timings = await withoutActionsDebug(() => matchFiles(timingPatterns, cwd, 'timing file'));
@@ -259,7 +255,7 @@ async function record(args, out) {
   }
   const cwd = process.cwd();
   for (const p of positionals) {
-    if (!isGlob(p) && !existsSync(p)) throw new UsageError(`report ${JSON.stringify(p)}: no such file`);
+    if (isPlainPath(p) && !existsSync(p)) throw new UsageError(`report ${JSON.stringify(p)}: no such file`);
   }
   const reports = await withoutActionsDebug(() => matchFiles(positionals, cwd, 'report'));
   reports.warnings.forEach(warn);
