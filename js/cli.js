@@ -3,7 +3,7 @@
 // files instead of the cache. Exit codes: 0 ok, 2 usage or input error, 1 anything else. Warnings go to stderr,
 // results to stdout.
 
-import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,8 +43,8 @@ split: plans the split and prints a table (or the plan JSON with --json).
   --list                       with the table, list each worker's tests
 
 record: merges reports (one CI run; several files = several workers) into the store.
-  --store STORE                read if it exists; written back unless --out is given
-  --out FILE                   where to write the new store
+  --store STORE                read if it exists; written back unless --out is given (missing directories are made)
+  --out FILE                   where to write the new store (missing directories are made)
   --prune-after-runs N         drop tests no report mentioned for N runs; 0 keeps them (default ${DEFAULTS.pruneAfterRuns})
   --json                       print the record summary JSON
 `;
@@ -257,6 +257,15 @@ async function record(args, out) {
   for (const p of positionals) {
     if (isPlainPath(p) && !existsSync(p)) throw new UsageError(`report ${JSON.stringify(p)}: no such file`);
   }
+  // Where the new store goes: its directory is made now (as `mkdir -p`), so that a path that cannot be written
+  // fails before the reports are read, not after.
+  const targetOption = values.out === undefined ? '--store' : '--out';
+  const target = values.out ?? values.store;
+  try {
+    mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+  } catch (error) {
+    throw new UsageError(`${targetOption} ${JSON.stringify(target)}: cannot create its directory (${error.code ?? error.message})`);
+  }
   const reports = await withoutActionsDebug(() => matchFiles(positionals, cwd, 'report'));
   reports.warnings.forEach(warn);
   if (reports.files.length === 0) throw new UsageError('no report to record');
@@ -275,8 +284,11 @@ async function record(args, out) {
   } catch (error) {
     throw asOption(error);
   }
-  const target = values.out ?? values.store;
-  writeFileSync(target, result.store);
+  try {
+    writeFileSync(target, result.store);
+  } catch (error) {
+    throw new Error(`${targetOption} ${JSON.stringify(target)}: the store could not be written (${error.code ?? error.message})`);
+  }
   const s = result.summary;
   (s.warnings ?? []).forEach(warn);
   for (const r of s.reports ?? []) (r.warnings ?? []).forEach((w) => warn(`${r.name}: ${w}`));

@@ -76,6 +76,30 @@ test('record writes a store that split then uses', { skip }, () => {
   }
 });
 
+test('record makes the store\'s directory, and names the option when it cannot', { skip }, () => {
+  const dir = tempTree({ 'afile': 'x' });
+  try {
+    const nested = path.join(dir, 'new', 'deeper', 'store.json');
+    const made = runCli(['record', '--store', nested, JUNIT]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(JSON.parse(readFileSync(nested, 'utf8')).runs, 1);
+    // Its directory would have to be a directory where a file is: said before the reports are read, exit 2.
+    const blocked = path.join(dir, 'afile', 'store.json');
+    const out = runCli(['record', '--store', nested, '--out', blocked, JUNIT]);
+    assert.equal(out.status, 2, out.stderr);
+    assert.match(out.stderr, /^timeshard: --out ".*afile\/store\.json": cannot create its directory \((EEXIST|ENOTDIR)\)/);
+    const store = runCli(['record', '--store', blocked, JUNIT]);
+    assert.equal(store.status, 2, store.stderr);
+    assert.match(store.stderr, /^timeshard: --store ".*afile\/store\.json": cannot create its directory/);
+    // A directory where the store file should be: the write fails, and says so with the option's name.
+    const onDir = runCli(['record', '--store', nested, '--out', path.join(dir, 'new'), JUNIT]);
+    assert.equal(onDir.status, 1, onDir.stderr);
+    assert.match(onDir.stderr, /^timeshard: --out ".*new": the store could not be written \(EISDIR\)/);
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('output far longer than a pipe holds arrives whole, and warnings with it', { skip }, () => {
   // ~3 MB of plan JSON against a 64 KiB pipe buffer, and a warning on stderr for the bad entry.
   const durations = { 'tests/bad_test.py::test_negative': -1 };
