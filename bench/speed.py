@@ -10,6 +10,7 @@ least_duration with 64 groups, timed as a whole and, separately, around the algo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,16 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
                            f"--workers {n} --granularity {gran} --json",
                 "check": ("plan", n, units),
             })
+    # The same split on the main thread alone: what a runner with one free core gets (the parse threads need a
+    # second one; on a busy machine they gain little), and how much of the row above the threads are.
+    commands.append({
+        "name": "split-file-64-one-thread",
+        "argv": [node, cli, "split", *timings_args, "--workers", "64", "--granularity", "file", "--json"],
+        "env": {**os.environ, "TIMESHARD_PARSE_THREADS": "0"},
+        "display": "TIMESHARD_PARSE_THREADS=0 node dist/cli.js split --timings junit/report-0.xml ... "
+                   "--timings junit/report-7.xml --workers 64 --granularity file --json",
+        "check": ("plan", 64, n_files),
+    })
     commands.append({
         "name": "record",
         "argv": [node, cli, "record", "--store", str(store), *map(str, reports)],
@@ -131,7 +142,7 @@ def run(ts: Timeshard, quick: bool, log, runs: int | None = None) -> dict:
             if c["check"][0] == "store" and written.exists():
                 written.unlink()
             out_path = work / f"{c['name']}.out"
-            res = timed_run(c["argv"], str(out_path), cwd=str(CWD))
+            res = timed_run(c["argv"], str(out_path), cwd=str(CWD), env=c.get("env"))
             if res.returncode != 0:
                 raise BenchError(f"speed {c['name']}: exited {res.returncode}: {res.stderr.strip()[-500:]}")
             algo = _check(c, out_path, store, n_tests)

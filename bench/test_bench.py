@@ -5,6 +5,7 @@
 
 import json
 import math
+import os
 import sys
 
 import pytest
@@ -135,6 +136,17 @@ def test_timed_run_measures_a_process(tmp_path):
     assert run.returncode == 3 and run.seconds > 0 and run.max_rss_kb > 0
     assert 0 < run.cpu_seconds < run.seconds * 4
     assert out.read_text() == "hi\n"
+
+
+def test_timed_run_passes_the_environment_given(tmp_path):
+    out = tmp_path / "o.txt"
+    code = "import os; print(os.environ.get('TIMESHARD_PARSE_THREADS', 'unset'))"
+    env = {**os.environ, "TIMESHARD_PARSE_THREADS": "0"}
+    assert timed_run([sys.executable, "-c", code], str(out), env=env).returncode == 0
+    assert out.read_text() == "0\n"
+    timed_run([sys.executable, "-c", code], str(out), env={k: v for k, v in os.environ.items()
+                                                             if k != "TIMESHARD_PARSE_THREADS"})
+    assert out.read_text() == "unset\n"
 
 
 def test_spread():

@@ -22,13 +22,15 @@ class Run:
     stderr: str
 
 
-def timed_run(argv: list[str], stdout_path: str | None = None, cwd: str | None = None) -> Run:
-    """Run `argv` to completion; stdout goes to `stdout_path` (or /dev/null) so a large output never blocks a pipe."""
+def timed_run(argv: list[str], stdout_path: str | None = None, cwd: str | None = None,
+              env: dict[str, str] | None = None) -> Run:
+    """Run `argv` to completion (with `env` as its whole environment when given); stdout goes to `stdout_path` (or
+    /dev/null) so a large output never blocks a pipe."""
     if cwd:
         os.makedirs(cwd, exist_ok=True)
     with open(stdout_path or os.devnull, "wb") as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen so it never waits again
