@@ -2,7 +2,7 @@
 // InputError (a request the user got wrong) or EngineError (with context), and keeps one last-resort splitter for
 // the case where the wasm itself cannot run — so a broken engine still gives a plan that runs every test once.
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import {
   initSync,
@@ -10,6 +10,7 @@ import {
   record as wasmRecord,
   version as wasmVersion,
 } from '../pkg/timeshard.js';
+import { fileReader } from './file-reader.js';
 import { InputError } from './inputs.js';
 import { startParseThreads } from './parse-threads.js';
 
@@ -113,14 +114,12 @@ function intoCore(entries, what, threads) {
     sources.push({ name: e.name, read: paths.length, size: e.size });
     paths.push({ ...e, what: e.what ?? what });
   }
-  const open = new Map();
   const pool = threads ? threadsFor(paths.slice(0, threads.count), threads) : null;
   lastThreads = null;
   let pending = null;
-  const failed = (i, error) => {
+  const files = fileReader(paths.map((p) => p.path), memory, (i, error) => {
     unread.push(`${paths[i].what} ${JSON.stringify(paths[i].name)} could not be read: ${error.message}`);
-    return -1;
-  };
+  });
   const reader = {
     // The length of report i as a parse thread parsed it (kept for readParsed), or -1: the core parses it.
     parsed(i) {
@@ -135,40 +134,10 @@ function intoCore(entries, what, threads) {
       new Uint8Array(memory.buffer, ptr, n).set(bytes.subarray(0, n));
       return n;
     },
-    // Opens file i; its length, or -1.
-    size(i) {
-      try {
-        const fd = openSync(paths[i].path, 'r');
-        open.set(i, fd);
-        return fstatSync(fd).size;
-      } catch (error) {
-        return failed(i, error);
-      }
-    },
-    // Reads up to len bytes of file i into the core's memory at ptr (a view made here, after the core allocated:
-    // nothing runs in the module between the two), closes it; the bytes read, or -1.
-    read(i, ptr, len) {
-      const fd = open.get(i);
-      open.delete(i);
-      if (fd === undefined) return -1;
-      try {
-        const view = new Uint8Array(memory.buffer, ptr, len);
-        let done = 0;
-        while (done < len) {
-          const n = readSync(fd, view, done, len - done, done);
-          if (n === 0) break;
-          done += n;
-        }
-        return done;
-      } catch (error) {
-        return failed(i, error);
-      } finally {
-        closeSync(fd);
-      }
-    },
+    size: (i) => files.size(i),
+    read: (i, ptr, len) => files.read(i, ptr, len),
     close() {
-      for (const fd of open.values()) closeSync(fd);
-      open.clear();
+      files.close();
       if (pool) {
         pool.close();
         unread.push(...pool.notes);

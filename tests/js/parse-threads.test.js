@@ -7,6 +7,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fileReader } from '../../js/file-reader.js';
 import { threadCount, startParseThreads } from '../../js/parse-threads.js';
 import { ROOT, runCli } from './helpers.js';
 
@@ -234,11 +235,14 @@ test('dist/parse-worker.js (the bundled thread) parses each report exactly as th
     worker.postMessage({ module, roots: [ROOT], state, port: port2, files }, [port2]);
     await all;
     engine.loadEngine();
-    const { parse_report: parseReport } = await import('../../pkg/timeshard.js');
+    const { initSync, parse_report: parseReport } = await import('../../pkg/timeshard.js');
+    // The instance the engine loaded (initSync gives it back), read through the same kind of reader.
+    const { memory } = initSync({ module });
+    const here = fileReader(files.map((f) => f.path), memory, (i, error) => assert.fail(`${files[i].name}: ${error.message}`));
     files.forEach((f, i) => {
       const answer = answers.get(i);
       assert.ok(answer.bytes instanceof Uint8Array, `${f.name}: ${answer.error}`);
-      assert.deepEqual(Buffer.from(answer.bytes), Buffer.from(parseReport(f.name, readFileSync(f.path), [ROOT])), f.name);
+      assert.deepEqual(Buffer.from(answer.bytes), Buffer.from(parseReport(f.name, i, here, [ROOT])), f.name);
       assert.equal(Atomics.load(state, i), 3, 'marked done');
     });
   } finally {
