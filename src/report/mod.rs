@@ -804,19 +804,19 @@ impl Samples {
     /// Indexes sample `i` under its hash as [`Samples::insert`] does (a hash taken by another id: the overflow
     /// map); `false` when its id is indexed already.
     fn index_sample(&mut self, i: usize) -> bool {
-        let hash = self.id_hash(i);
-        if self.find(self.id(i), hash).is_some() {
-            return false;
-        }
-        match self.index.entry(hash) {
+        // One probe of the index for the usual id, whose hash no other id has.
+        let j = match self.index.entry(self.id_hash(i)) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(i);
+                return true;
             }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                let id = self.id(i).to_string();
-                self.overflow.insert(id, i);
-            }
+            std::collections::hash_map::Entry::Occupied(slot) => *slot.get(),
+        };
+        if self.id(j) == self.id(i) || self.overflow.contains_key(self.id(i)) {
+            return false;
         }
+        let id = self.id(i).to_string();
+        self.overflow.insert(id, i);
         true
     }
 

@@ -358,6 +358,18 @@ mod tests {
         bytes[36..44].copy_from_slice(&first_hash);
         let err = Samples::decode(&mut Reader { rest: &bytes }).err();
         assert_eq!(err.as_deref(), Some("parsed report repeats an id"));
+        // The same when every hash collides: the repeat is found among the overflow ids.
+        let mut s = Samples::with_hash(|_| 7);
+        for id in ["a.py::t", "b.py::t", "c.py::t"] {
+            s.insert(id, &id[..4], 1.0);
+        }
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        let third = bytes.len() - 7;
+        assert_eq!(bytes[third], b'c');
+        bytes[third] = b'b';
+        let err = Samples::decode(&mut Reader { rest: &bytes }).err();
+        assert_eq!(err.as_deref(), Some("parsed report repeats an id"));
     }
 
     #[test]
