@@ -3,11 +3,15 @@ minutes, so the ratio holds even when the machine's speed drifts (the speed part
 
 usage: python3 bench/ab_dist.py OLD_CLI NEW_CLI [ROUNDS] [CASES]
        e.g. an old dist from `git archive REV dist | tar -x -C /tmp/old`; CASES is a comma-separated list of
-       file, test, store, record-into, discovered-file, discovered-test (default file,test)
+       file, file-one-thread, test, store, record, record-into, discovered-file, discovered-test (default
+       file,test)
 
 Cases (N=64, file granularity unless said):
   file         split from the 8 JUnit reports of bench/out/scale
+  file-one-thread
+               the same on the main thread alone (TIMESHARD_PARSE_THREADS=0: no parse threads)
   test         the same, by test
+  record       record the 8 reports into a new store (a scratch file, removed before each run)
   store        split from bench/out/speed/history.json (the store of those reports: what the action's split does)
   record-into  record the 8 reports into that store (--out a scratch file: what the action's record step does)
   discovered-file, discovered-test
@@ -15,16 +19,19 @@ Cases (N=64, file granularity unless said):
                --tests-file (bench/out/speed/files.txt, tests.txt), by file or by test: the action's split with
                its discovered tests
 
-Prints, per case, the median and minimum of each build and the ratio of the medians (old / new). Needs the scale
+Prints, per case, the median and minimum wall time of each build, its median CPU time (user + system, all threads:
+what parse threads add shows here even when a busy machine hides it from the wall time) and the ratio of the median
+wall times (old / new). Needs the scale
 suite and the store (python3 bench/run.py --only speed makes both) and Node 24 in .tools (scripts/setup.sh).
 """
 
+import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / ".tools" / "node24" / "node_modules" / "node" / "bin" / "node"
@@ -35,8 +42,11 @@ SPLIT = ["--workers", "64", "--json"]
 
 
 def command(case: str, cli: str, scratch: Path) -> list[str]:
-    if case in ("file", "test"):
-        return [str(NODE), cli, "split", *(a for r in REPORTS for a in ("--timings", r)), "--granularity", case, *SPLIT]
+    if case in ("file", "file-one-thread", "test"):
+        gran = "test" if case == "test" else "file"
+        return [str(NODE), cli, "split", *(a for r in REPORTS for a in ("--timings", r)), "--granularity", gran, *SPLIT]
+    if case == "record":
+        return [str(NODE), cli, "record", "--store", str(scratch), *REPORTS]
     if case == "store":
         return [str(NODE), cli, "split", "--store", str(STORE), "--granularity", "file", *SPLIT]
     if case in ("discovered-file", "discovered-test"):
@@ -62,18 +72,25 @@ def main(argv: list[str]) -> None:
     for missing in sorted({p for c in cases for p in needed.get(c, []) if not p.exists()}):
         sys.exit(f"{missing.relative_to(ROOT)} is missing: run python3 bench/run.py --only speed once")
     times: dict[tuple[str, str], list[float]] = {(b, c): [] for b in builds for c in cases}
+    cpu: dict[tuple[str, str], list[float]] = {(b, c): [] for b in builds for c in cases}
+    one_thread = {**os.environ, "TIMESHARD_PARSE_THREADS": "0"}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "store.json"
         for _ in range(rounds):
             for c in cases:
                 for b, cli in builds.items():
-                    argv_ = command(c, cli, scratch)
-                    t0 = time.perf_counter()
-                    subprocess.run(argv_, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
-                    times[(b, c)].append(time.perf_counter() - t0)
+                    if c == "record":
+                        scratch.unlink(missing_ok=True)
+                    env = one_thread if c == "file-one-thread" else None
+                    run = timed_run(command(c, cli, scratch), cwd=str(ROOT), env=env)
+                    if run.returncode != 0:
+                        sys.exit(f"{b} {c}: exited {run.returncode}: {run.stderr.strip()[-500:]}")
+                    times[(b, c)].append(run.seconds)
+                    cpu[(b, c)].append(run.cpu_seconds)
     for c in cases:
         med = {b: statistics.median(times[(b, c)]) for b in builds}
-        cells = ", ".join(f"{b} {med[b]:.3f} s (min {min(times[(b, c)]):.3f})" for b in builds)
+        cells = ", ".join(f"{b} {med[b]:.3f} s (min {min(times[(b, c)]):.3f}, CPU {statistics.median(cpu[(b, c)]):.3f})"
+                          for b in builds)
         print(f"{c}: {cells}; old/new {med['old'] / med['new']:.2f}x ({rounds} rounds)")
 
 

@@ -129,8 +129,9 @@ def render(results: dict) -> str:
     w("python3 bench/run.py --only balance,replay     # some parts; the others are kept from bench/results.json")
     w("python3 bench/run.py --quick                   # smoke run; writes to bench/out/quick/ instead")
     w("python3 bench/run.py --report-only            # re-render BENCHMARKS.md from bench/results.json")
-    w("python3 bench/ab_dist.py OLD/cli.js dist/cli.js # two builds alternating, ratio of medians (also the "
-      "action's steps: add ROUNDS file,test,store,record-into,discovered-file,discovered-test)")
+    w("python3 bench/ab_dist.py OLD/cli.js dist/cli.js # two builds alternating: wall and CPU, ratio of medians (also "
+      "one thread and the action's steps: add ROUNDS file,file-one-thread,test,store,record,record-into,"
+      "discovered-file,discovered-test)")
     w("node bench/action_scale.mjs                    # the action itself (dist/index.js) on the scale suite, with "
       "the loopback cache (Node 24)")
     w("```")
